@@ -1,0 +1,47 @@
+package stream
+
+// Collector gathers an operator's output into batches and pushes them to the
+// next stage. Emit and EmitAt may be called from the operator's methods only
+// (ProcessBatch, OnWatermark, OnProcessingTime, OnEnd, or a keyed process
+// function), never from another goroutine; the runtime flushes what is left
+// when the method returns.
+type Collector[T any] struct {
+	buf  []Event[T]
+	size int
+	next inlet[T]
+	meta *stageMeta
+	// ts is the default event time of Emit: the time of the element being
+	// processed, or of the timer or watermark being handled.
+	ts int64
+}
+
+func newCollector[T any](ic *instanceCtx, next inlet[T]) *Collector[T] {
+	return &Collector[T]{buf: make([]Event[T], 0, ic.rt.cfg.batchSize), size: ic.rt.cfg.batchSize, next: next, meta: ic.n.meta}
+}
+
+// Emit emits v at the current default event time (see SetTime).
+func (c *Collector[T]) Emit(v T) { c.EmitAt(v, c.ts) }
+
+// EmitAt emits v at event time ts (Unix nanoseconds). An element emitted at
+// or before the current watermark may be late for the stages after this one.
+func (c *Collector[T]) EmitAt(v T, ts int64) {
+	c.buf = append(c.buf, Event[T]{Value: v, Time: ts})
+	if len(c.buf) >= c.size {
+		c.flush()
+	}
+}
+
+// SetTime sets the default event time of Emit.
+func (c *Collector[T]) SetTime(ts int64) { c.ts = ts }
+
+func (c *Collector[T]) flush() {
+	if len(c.buf) == 0 {
+		return
+	}
+	if c.meta != nil {
+		c.meta.out.Add(uint64(len(c.buf)))
+	}
+	c.next.batch(c.buf)
+	clear(c.buf) // drop references held by the reused buffer
+	c.buf = c.buf[:0]
+}

@@ -1,0 +1,165 @@
+package stream
+
+import (
+	"fmt"
+	"time"
+)
+
+// Option configures a Pipeline. Options are applied in order; a later option
+// overrides an earlier one.
+type Option interface{ applyPipeline(*config) }
+
+type config struct {
+	batchSize       int
+	exchangeCap     int
+	parallelism     int
+	policy          ErrorPolicy
+	tick            time.Duration
+	drainTimeout    time.Duration
+	metricsInterval time.Duration
+	hooks           []Hook
+}
+
+func defaultConfig() config {
+	return config{
+		batchSize:    512,
+		exchangeCap:  16,
+		parallelism:  1,
+		policy:       FailOnError,
+		tick:         10 * time.Millisecond,
+		drainTimeout: 10 * time.Second,
+	}
+}
+
+type pipelineOption func(*config)
+
+func (f pipelineOption) applyPipeline(c *config) { f(c) }
+
+// WithBatchSize sets how many elements travel together through chained
+// operators and exchanges (default 512). Larger batches raise throughput and
+// memory per exchange; n < 1 is an invalid pipeline.
+func WithBatchSize(n int) Option { return pipelineOption(func(c *config) { c.batchSize = n }) }
+
+// WithExchangeCapacity sets how many batches an exchange (the bounded queue in
+// front of a task that has several inputs or another parallelism) holds before
+// its producers block (default 16). This bound is the backpressure: memory in
+// flight is at most capacity × batch size per exchange input.
+func WithExchangeCapacity(n int) Option {
+	return pipelineOption(func(c *config) { c.exchangeCap = n })
+}
+
+// WithParallelism sets the default parallelism of keyed stages, those after a
+// KeyBy (default 1). A KeyBy's own Parallelism option overrides it.
+func WithParallelism(n int) Option { return pipelineOption(func(c *config) { c.parallelism = n }) }
+
+// WithErrorPolicy sets the pipeline's default ErrorPolicy (default
+// FailOnError). A stage's OnError option overrides it.
+func WithErrorPolicy(p ErrorPolicy) Option { return pipelineOption(func(c *config) { c.policy = p }) }
+
+// WithTickInterval sets the processing-time resolution (default 10ms): how
+// often partially filled batches of a waiting source are flushed (the linger),
+// idle inputs are detected and processing-time timers are fired.
+func WithTickInterval(d time.Duration) Option {
+	return pipelineOption(func(c *config) { c.tick = d })
+}
+
+// WithDrainTimeout bounds the graceful shutdown after Run's context is
+// cancelled (default 10s): sources stop at once, in-flight data drains to the
+// sinks, and if that takes longer than d the pipeline is stopped hard and Run
+// returns ErrDrainTimeout. d <= 0 stops hard at once.
+func WithDrainTimeout(d time.Duration) Option {
+	return pipelineOption(func(c *config) { c.drainTimeout = d })
+}
+
+// WithMetricsInterval sets how often MetricsHooks receive a snapshot (default
+// 0: only once, when Run returns).
+func WithMetricsInterval(d time.Duration) Option {
+	return pipelineOption(func(c *config) { c.metricsInterval = d })
+}
+
+// WithHooks adds hooks (values implementing MetricsHook, ErrorHook and/or
+// LateHook). A hook implementing none of them is an invalid pipeline.
+func WithHooks(hooks ...Hook) Option {
+	return pipelineOption(func(c *config) { c.hooks = append(c.hooks, hooks...) })
+}
+
+func (c *config) validate() error {
+	switch {
+	case c.batchSize < 1:
+		return fmt.Errorf("%w: batch size %d < 1", ErrInvalidPipeline, c.batchSize)
+	case c.exchangeCap < 1:
+		return fmt.Errorf("%w: exchange capacity %d < 1", ErrInvalidPipeline, c.exchangeCap)
+	case c.parallelism < 1:
+		return fmt.Errorf("%w: parallelism %d < 1", ErrInvalidPipeline, c.parallelism)
+	case c.tick <= 0:
+		return fmt.Errorf("%w: tick interval %v <= 0", ErrInvalidPipeline, c.tick)
+	}
+	for _, h := range c.hooks {
+		_, m := h.(MetricsHook)
+		_, e := h.(ErrorHook)
+		_, l := h.(LateHook)
+		if !m && !e && !l {
+			return fmt.Errorf("%w: hook %T implements no hook interface", ErrInvalidPipeline, h)
+		}
+	}
+	return nil
+}
+
+// StageOption configures one stage: its name, error policy, parallelism (on
+// KeyBy) or, for sources, event time and watermarks. An option that means
+// nothing for the stage it is given to makes the pipeline invalid.
+type StageOption interface{ applyStage(*stageConfig) }
+
+type stageConfig struct {
+	name        string
+	policy      *ErrorPolicy
+	parallelism int
+	// source-only
+	timestamps  any // func(T) time.Time
+	watermarks  WatermarkStrategy
+	idleTimeout time.Duration
+	sourceOnly  []string
+}
+
+type stageOption func(*stageConfig)
+
+func (f stageOption) applyStage(c *stageConfig) { f(c) }
+
+// Name names a stage. Names appear in errors, dead letters and metrics; a
+// stage without one is named after its kind and position ("map#3"). Names
+// should be unique in a pipeline: stages sharing a name share its metrics.
+func Name(name string) StageOption { return stageOption(func(c *stageConfig) { c.name = name }) }
+
+// OnError sets the stage's ErrorPolicy, overriding the pipeline's default.
+func OnError(p ErrorPolicy) StageOption {
+	return stageOption(func(c *stageConfig) { c.policy = &p })
+}
+
+// Parallelism sets how many parallel instances run the keyed stages after a
+// KeyBy (default: the pipeline's WithParallelism). Elements are spread over
+// the instances by a hash of their key, so each key lives in one instance.
+// Only meaningful on KeyBy; n < 1 is an invalid pipeline.
+func Parallelism(n int) StageOption {
+	return stageOption(func(c *stageConfig) { c.parallelism = n })
+}
+
+// EventTime makes a source take each element's event time from f (default:
+// the time the source emitted it, or the time the source itself supplies with
+// Emitter.EmitAt). Only meaningful on From.
+func EventTime[T any](f func(T) time.Time) StageOption {
+	return stageOption(func(c *stageConfig) { c.timestamps = f; c.sourceOnly = append(c.sourceOnly, "EventTime") })
+}
+
+// Watermarks sets a source's watermark strategy (default Ascending()). Only
+// meaningful on From.
+func Watermarks(s WatermarkStrategy) StageOption {
+	return stageOption(func(c *stageConfig) { c.watermarks = s; c.sourceOnly = append(c.sourceOnly, "Watermarks") })
+}
+
+// IdleTimeout marks a source idle after it has emitted nothing for d of
+// processing time (default 0: never). An idle input no longer holds back the
+// watermark of the stages it feeds; it becomes active again with its next
+// element. Only meaningful on From.
+func IdleTimeout(d time.Duration) StageOption {
+	return stageOption(func(c *stageConfig) { c.idleTimeout = d; c.sourceOnly = append(c.sourceOnly, "IdleTimeout") })
+}

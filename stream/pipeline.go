@@ -1,0 +1,174 @@
+package stream
+
+import (
+	"errors"
+	"fmt"
+	"hash/maphash"
+	"sync"
+)
+
+// Pipeline is a graph of stages built with From, the stage functions (Map,
+// Filter, KeyBy, ...) and sinks, and run by Run. Building does no I/O and
+// starts nothing; mistakes found while building are reported by Run.
+//
+// A Pipeline is not safe for concurrent building; Run may be called once.
+type Pipeline struct {
+	cfg   config
+	nodes []*node
+	errs  []error
+	dlq   *node // the dead-letter stream, when asked for
+
+	hashSeed maphash.Seed
+	seeded   bool
+
+	mu     sync.Mutex
+	ran    bool
+	metas  []*stageMeta
+	byName map[string]*stageMeta
+}
+
+// New returns an empty pipeline configured by opts.
+func New(opts ...Option) *Pipeline {
+	p := &Pipeline{cfg: defaultConfig(), byName: map[string]*stageMeta{}}
+	for _, o := range opts {
+		o.applyPipeline(&p.cfg)
+	}
+	return p
+}
+
+// Metrics returns a snapshot of every named stage's counters, in the order the
+// stages were added. It is safe to call while Run is running and after.
+func (p *Pipeline) Metrics() []StageMetrics {
+	p.mu.Lock()
+	metas := append([]*stageMeta(nil), p.metas...)
+	p.mu.Unlock()
+	out := make([]StageMetrics, len(metas))
+	for i, m := range metas {
+		out[i] = m.snapshot()
+	}
+	return out
+}
+
+// Stage returns the metrics of the stage with the given name, or false.
+func (p *Pipeline) Stage(name string) (StageMetrics, bool) {
+	p.mu.Lock()
+	m, ok := p.byName[name]
+	p.mu.Unlock()
+	if !ok {
+		return StageMetrics{}, false
+	}
+	return m.snapshot(), true
+}
+
+// DeadLetters returns the stream of elements that failed in stages whose
+// error policy is DeadLetterOnError, from every stage of the pipeline. It ends
+// when every other input of the pipeline has ended. Calling it twice returns
+// the same stream.
+func (p *Pipeline) DeadLetters() Stream[DeadLetter] {
+	if p.dlq == nil {
+		p.dlq = newNode[DeadLetter](p, kindDeadLetters, "dead-letters", nil)
+		p.dlq.par = 1
+	}
+	return Stream[DeadLetter]{n: p.dlq}
+}
+
+func (p *Pipeline) errorf(format string, args ...any) {
+	p.errs = append(p.errs, fmt.Errorf("%w: "+format, append([]any{ErrInvalidPipeline}, args...)...))
+}
+
+func (p *Pipeline) buildErr() error { return errors.Join(p.errs...) }
+
+type nodeKind uint8
+
+const (
+	kindSource nodeKind = iota
+	kindOp
+	kindSink
+	kindUnion
+	kindTwoInput
+	kindDeadLetters
+)
+
+var kindNames = [...]string{"source", "op", "sink", "union", "join", "dead-letters"}
+
+// edge is an input of a node: the upstream node and, for keyed edges, the
+// hash of an element's key (a func(T) uint64 for the upstream element type).
+type edge struct {
+	from *node
+	hash any
+}
+
+// node is one logical stage. Its element-type specific behaviour lives in
+// closures and in out (a typedOut for its output type).
+type node struct {
+	p         *Pipeline
+	id        int
+	kind      nodeKind
+	meta      *stageMeta
+	inputs    []edge
+	par       int   // 0 until computed at Run
+	keyedPar  int   // requested parallelism of a keyed node (0: default)
+	optional  bool  // a side output: may stay unconsumed
+	sideOf    *node // for a side output: the stage that emits it
+	out       outType
+	consumers []*node
+
+	// build instantiates instance i of a non-source node given its output
+	// inlet (an inlet[O], or nil for sinks); it returns one inlet per input
+	// port.
+	build func(ic *instanceCtx, out any) []any
+	// run runs instance 0 of a source node with its output inlet.
+	run func(ic *instanceCtx, out any) error
+}
+
+func newNode[O any](p *Pipeline, kind nodeKind, defName string, cfg *stageConfig) *node {
+	n := &node{p: p, id: len(p.nodes), kind: kind, out: typedOut[O]{}}
+	name := fmt.Sprintf("%s#%d", defName, n.id)
+	policy := p.cfg.policy
+	if cfg != nil {
+		if cfg.name != "" {
+			name = cfg.name
+		}
+		if cfg.policy != nil {
+			policy = *cfg.policy
+		}
+		if kind != kindSource && len(cfg.sourceOnly) > 0 {
+			p.errorf("stage %q: option %s only applies to sources", name, cfg.sourceOnly[0])
+		}
+	}
+	p.mu.Lock()
+	if m, ok := p.byName[name]; ok {
+		n.meta = m
+	} else {
+		n.meta = &stageMeta{name: name, policy: policy}
+		p.metas = append(p.metas, n.meta)
+		p.byName[name] = n.meta
+	}
+	p.mu.Unlock()
+	p.nodes = append(p.nodes, n)
+	return n
+}
+
+func applyStageOptions(opts []StageOption) *stageConfig {
+	c := &stageConfig{}
+	for _, o := range opts {
+		if o != nil {
+			o.applyStage(c)
+		}
+	}
+	return c
+}
+
+// sameOwner reports (and records) an error if a stream of another pipeline is
+// used.
+func (p *Pipeline) own(n *node, stage string) bool {
+	if n == nil {
+		p.errorf("stage %s: input stream is the zero Stream", stage)
+		return false
+	}
+	if n.p != p {
+		p.errorf("stage %s: input stream belongs to another pipeline", stage)
+		return false
+	}
+	return true
+}

@@ -1,0 +1,128 @@
+package stream
+
+import (
+	"context"
+	"errors"
+	"slices"
+	"sync"
+	"testing"
+)
+
+// sliceSource and collectSink are minimal test doubles; package source and
+// sink have the real ones (which import this package).
+func sliceSource[T any](vs []T) Source[T] {
+	return SourceFunc[T](func(ctx context.Context, out *Emitter[T]) error {
+		for i, v := range vs {
+			if i%256 == 0 && ctx.Err() != nil {
+				return ctx.Err()
+			}
+			out.EmitNanos(v, int64(i))
+		}
+		return nil
+	})
+}
+
+type collectSink[T any] struct {
+	mu  sync.Mutex
+	got []Event[T]
+	wm  []int64
+}
+
+func (c *collectSink[T]) Write(_ context.Context, b []Event[T]) error {
+	c.mu.Lock()
+	c.got = append(c.got, b...)
+	c.mu.Unlock()
+	return nil
+}
+func (c *collectSink[T]) Flush(context.Context) error { return nil }
+func (c *collectSink[T]) values() []T {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	out := make([]T, len(c.got))
+	for i, e := range c.got {
+		out[i] = e.Value
+	}
+	return out
+}
+
+func TestSmokeChain(t *testing.T) {
+	p := New(WithBatchSize(7))
+	in := make([]int64, 1000)
+	for i := range in {
+		in[i] = int64(i)
+	}
+	s := From(p, sliceSource(in))
+	s = Map(s, func(x int64) int64 { return x * 2 })
+	s = Filter(s, func(x int64) bool { return x%3 != 0 })
+	s = Map(s, func(x int64) int64 { return x + 1 })
+	sink := &collectSink[int64]{}
+	To(s, sink)
+	if err := p.Run(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	var want []int64
+	for _, x := range in {
+		if y := x * 2; y%3 != 0 {
+			want = append(want, y+1)
+		}
+	}
+	if got := sink.values(); !slices.Equal(got, want) {
+		t.Fatalf("got %d values, want %d", len(got), len(want))
+	}
+}
+
+func TestSmokeKeyByUnion(t *testing.T) {
+	p := New(WithBatchSize(16), WithParallelism(3))
+	in := make([]int64, 10000)
+	for i := range in {
+		in[i] = int64(i)
+	}
+	a := From(p, sliceSource(in))
+	b := From(p, sliceSource(in))
+	u := Union(a, b)
+	ks := KeyBy(u, func(x int64) int64 { return x % 10 })
+	out := Apply[int64, int64](ks.Stream(), "id", nil)
+	_ = out
+	p2 := New(WithParallelism(3))
+	_ = p2
+	m := Map(ks.Stream(), func(x int64) int64 { return x })
+	sink := &collectSink[int64]{}
+	To(m, sink)
+	err := p.Run(context.Background())
+	if err == nil || !errors.Is(err, ErrInvalidPipeline) {
+		t.Fatalf("want invalid pipeline (nil operator, unconsumed), got %v", err)
+	}
+}
+
+func TestSmokeKeyedProcessParallel(t *testing.T) {
+	p := New(WithBatchSize(16), WithParallelism(3))
+	in := make([]int64, 10000)
+	for i := range in {
+		in[i] = int64(i)
+	}
+	a := From(p, sliceSource(in))
+	b := From(p, sliceSource(in))
+	u := Union(a, b)
+	ks := KeyBy(u, func(x int64) int64 { return x % 10 })
+	type kv struct{ K, N int64 }
+	counts := Process(ks, func(c *KeyedContext[int64, int64, kv], v int64) {
+		*c.State()++
+		c.SetEventTimer(MaxTime - 1)
+	}, func(c *KeyedContext[int64, int64, kv], tm Timer) {
+		c.Emit(kv{c.Key(), *c.State()})
+	})
+	sink := &collectSink[kv]{}
+	To(counts, sink)
+	if err := p.Run(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	got := sink.values()
+	if len(got) != 10 {
+		t.Fatalf("got %v", got)
+	}
+	for _, g := range got {
+		if g.N != 2000 {
+			t.Fatalf("got %v", got)
+		}
+	}
+}

@@ -1,0 +1,284 @@
+package stream
+
+import (
+	"context"
+	"time"
+)
+
+// Source produces the elements of a stream. The runtime calls Run once, in a
+// goroutine it owns, and the source emits through out until its input is
+// exhausted or ctx is done.
+//
+// Contract:
+//   - Run returns nil when a bounded input is exhausted: the runtime then sends
+//     the final watermark, which fires every window, and ends the stream.
+//   - Run must return promptly once ctx is done (the pipeline was cancelled or
+//     failed); what it returns then is ignored and no final watermark is sent.
+//   - Any other error fails the pipeline, wrapped in a StageError naming the
+//     source.
+//   - out may be used only from the goroutine running Run, and not after Run
+//     returns.
+//   - A source that blocks waiting for input should also wait on out.Ticks()
+//     and call out.Tick when it fires, so partial batches are flushed, idleness
+//     is detected and processing-time timers fire while it waits.
+type Source[T any] interface {
+	Run(ctx context.Context, out *Emitter[T]) error
+}
+
+// SourceFunc adapts a function to a Source.
+type SourceFunc[T any] func(ctx context.Context, out *Emitter[T]) error
+
+// Run calls f.
+func (f SourceFunc[T]) Run(ctx context.Context, out *Emitter[T]) error { return f(ctx, out) }
+
+// From adds a source to the pipeline and returns its stream. Options: Name,
+// OnError (for elements the source rejects), EventTime, Watermarks,
+// IdleTimeout. A nil src makes the pipeline invalid.
+func From[T any](p *Pipeline, src Source[T], opts ...StageOption) Stream[T] {
+	cfg := applyStageOptions(opts)
+	n := newNode[T](p, kindSource, "source", cfg)
+	if src == nil {
+		p.errorf("stage %q: nil source", n.meta.name)
+	}
+	var extract func(T) time.Time
+	if cfg.timestamps != nil {
+		f, ok := cfg.timestamps.(func(T) time.Time)
+		if !ok {
+			p.errorf("stage %q: EventTime extractor %T does not take the source's element type", n.meta.name, cfg.timestamps)
+		}
+		extract = f
+	}
+	strategy := cfg.watermarks
+	if strategy == nil {
+		strategy = Ascending()
+	}
+	idle := cfg.idleTimeout
+	n.run = func(ic *instanceCtx, out any) error {
+		e := newEmitter(ic, out.(inlet[T]), extract, strategy, idle)
+		err := src.Run(ic.rt.srcCtx, e)
+		switch {
+		case e.failed || ic.rt.failCtx.Err() != nil:
+			return nil
+		case ic.rt.userCtx.Err() != nil:
+			e.finish(false)
+			return nil
+		case err != nil:
+			return err
+		}
+		e.finish(true)
+		return nil
+	}
+	return Stream[T]{n: n}
+}
+
+// Emitter is a source's output. It gathers elements into batches, stamps them
+// with event time, generates watermarks and pushes batches through the stages
+// chained after the source. It is not safe for concurrent use: only the
+// goroutine running Source.Run may call it.
+type Emitter[T any] struct {
+	out     inlet[T]
+	t       *task
+	meta    *stageMeta
+	buf     []Event[T]
+	size    int
+	extract func(T) time.Time
+
+	// watermarks: the built-in bounded strategy is tracked inline (no call
+	// per element); any other generator is called per element.
+	gen      WatermarkGenerator
+	bounded  bool
+	bound    int64
+	maxTs    int64
+	lastWM   int64
+	explicit bool
+
+	ingest int64 // ingestion time of the current batch
+
+	idleAfter int64
+	lastSeen  int64
+	active    bool
+	idle      bool
+
+	failed bool
+}
+
+func newEmitter[T any](ic *instanceCtx, out inlet[T], extract func(T) time.Time, s WatermarkStrategy, idle time.Duration) *Emitter[T] {
+	e := &Emitter[T]{
+		out: out, t: ic.t, meta: ic.n.meta, size: ic.rt.cfg.batchSize, extract: extract,
+		maxTs: MinTime, lastWM: MinTime, idleAfter: int64(idle), lastSeen: time.Now().UnixNano(),
+	}
+	e.buf = make([]Event[T], 0, e.size)
+	if b, ok := s.(boundedStrategy); ok {
+		e.bounded, e.bound = true, int64(b)
+	} else {
+		e.gen = s.NewGenerator()
+	}
+	return e
+}
+
+// Emit emits v with its event time: from the source's EventTime extractor if
+// one was given, else the processing time at which its batch started.
+func (e *Emitter[T]) Emit(v T) {
+	var ts int64
+	if e.extract != nil {
+		ts = e.extract(v).UnixNano()
+	} else {
+		if len(e.buf) == 0 {
+			e.ingest = time.Now().UnixNano()
+		}
+		ts = e.ingest
+	}
+	e.EmitNanos(v, ts)
+}
+
+// EmitAt emits v at event time t (for sources whose records carry a
+// timestamp, such as Kafka). A source's EventTime extractor, if any, is not
+// consulted.
+func (e *Emitter[T]) EmitAt(v T, t time.Time) { e.EmitNanos(v, t.UnixNano()) }
+
+// EmitNanos emits v at event time ts in Unix nanoseconds.
+func (e *Emitter[T]) EmitNanos(v T, ts int64) {
+	if e.bounded {
+		if ts > e.maxTs {
+			e.maxTs = ts
+		}
+	} else {
+		e.gen.OnEvent(ts)
+	}
+	e.buf = append(e.buf, Event[T]{Value: v, Time: ts})
+	if len(e.buf) >= e.size {
+		e.Flush()
+	}
+}
+
+// Watermark advances the source's watermark to w explicitly, in order with
+// the elements emitted so far (they are flushed first). A w not above the
+// current watermark is ignored. Use it in sources that know their input's
+// progress better than a strategy can; combine with NoWatermarks to make it
+// the only one.
+func (e *Emitter[T]) Watermark(w int64) {
+	e.Flush()
+	e.explicit = true
+	e.advance(w)
+}
+
+// CurrentWatermark returns the last watermark this source emitted.
+func (e *Emitter[T]) CurrentWatermark() int64 { return e.lastWM }
+
+// Flush pushes the elements gathered so far downstream now, followed by the
+// watermark if it advanced. Sources call it before blocking on input for a
+// long time; Emit flushes full batches by itself.
+func (e *Emitter[T]) Flush() {
+	if e.failed {
+		e.buf = e.buf[:0]
+		return
+	}
+	if !e.t.protect(e.flush) {
+		e.failed = true
+		e.buf = e.buf[:0]
+	}
+}
+
+func (e *Emitter[T]) flush() {
+	if len(e.buf) > 0 {
+		e.active, e.idle = true, false
+		e.meta.out.Add(uint64(len(e.buf)))
+		e.out.batch(e.buf)
+		e.buf = e.buf[:0]
+	}
+	e.advance(e.generated())
+	if e.t.ticker != nil {
+		select {
+		case now := <-e.t.ticker.C:
+			e.tick(now.UnixNano())
+		default:
+		}
+	}
+}
+
+func (e *Emitter[T]) generated() int64 {
+	if e.bounded {
+		if e.maxTs == MinTime {
+			return MinTime
+		}
+		return e.maxTs - e.bound - 1
+	}
+	return e.gen.Watermark()
+}
+
+func (e *Emitter[T]) advance(w int64) {
+	if w > e.lastWM {
+		e.lastWM = w
+		e.meta.wms[0].Store(w)
+		e.idle = false
+		e.out.watermark(w)
+	}
+}
+
+// Ticks delivers processing-time ticks at the pipeline's tick interval. A
+// source waiting for input selects on it and calls Tick with what it received.
+func (e *Emitter[T]) Ticks() <-chan time.Time { return e.t.tickC() }
+
+// Tick does the periodic processing-time work of the source's task: it
+// flushes a partial batch (the linger), marks the source idle after its idle
+// timeout without elements, and fires processing-time timers of the stages
+// chained after it.
+func (e *Emitter[T]) Tick(now time.Time) {
+	if e.failed {
+		return
+	}
+	if !e.t.protect(func() {
+		if len(e.buf) > 0 {
+			e.flush()
+		}
+		e.tick(now.UnixNano())
+	}) {
+		e.failed = true
+	}
+}
+
+func (e *Emitter[T]) tick(now int64) {
+	if e.active {
+		e.active, e.lastSeen = false, now
+	} else if e.idleAfter > 0 && !e.idle && now-e.lastSeen >= e.idleAfter {
+		e.idle = true
+		e.out.idle()
+	}
+	e.t.tick(now)
+}
+
+// Reject applies the source's error policy to an input it cannot turn into an
+// element: raw is the original bytes (may be nil), meta optional origin
+// information for a dead letter (may be nil). Under FailOnError it returns the
+// error, wrapped in a StageError naming the source, and the source must
+// return it; otherwise the input is counted (and dead-lettered) and Reject
+// returns nil.
+func (e *Emitter[T]) Reject(raw []byte, meta map[string]string, err error) (out error) {
+	if e.meta.policy == FailOnError {
+		return &StageError{Stage: e.meta.name, Err: err}
+	}
+	ts := MinTime
+	if e.maxTs != MinTime {
+		ts = e.maxTs
+	}
+	if !e.t.protect(func() { e.meta.reject(ts, nil, raw, meta, err, e.t.sendDeadLetter) }) {
+		e.failed = true
+		return context.Canceled
+	}
+	return nil
+}
+
+// finish ends the source's stream: the partial batch, the final watermark
+// if the input is exhausted, then the end.
+func (e *Emitter[T]) finish(final bool) {
+	if len(e.buf) > 0 {
+		e.meta.out.Add(uint64(len(e.buf)))
+		e.out.batch(e.buf)
+		e.buf = e.buf[:0]
+	}
+	if final {
+		e.t.final = true
+		e.advance(MaxTime)
+	}
+	e.out.end()
+}
