@@ -18,6 +18,7 @@ type config struct {
 	drainTimeout    time.Duration
 	metricsInterval time.Duration
 	hooks           []Hook
+	checkpoint      time.Duration
 }
 
 func defaultConfig() config {
@@ -75,6 +76,14 @@ func WithDrainTimeout(d time.Duration) Option {
 // 0: only once, when Run returns).
 func WithMetricsInterval(d time.Duration) Option {
 	return pipelineOption(func(c *config) { c.metricsInterval = d })
+}
+
+// WithCheckpointInterval sets how often checkpoint barriers are taken
+// (default 0: none, except the final one when Run ends). Checkpoints are
+// what let sources such as Kafka commit input positions safely while windows
+// and joins still hold state; see Retainer.
+func WithCheckpointInterval(d time.Duration) Option {
+	return pipelineOption(func(c *config) { c.checkpoint = d })
 }
 
 // WithHooks adds hooks (values implementing MetricsHook, ErrorHook and/or

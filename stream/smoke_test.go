@@ -126,3 +126,36 @@ func TestSmokeKeyedProcessParallel(t *testing.T) {
 		}
 	}
 }
+
+type joinCount struct{ l, r int }
+
+func (j *joinCount) ProcessLeft(b []Event[int64])   { j.l += len(b) }
+func (j *joinCount) ProcessRight(b []Event[string]) { j.r += len(b) }
+func (j *joinCount) OnWatermark(int64)              {}
+func (j *joinCount) OnEnd()                         {}
+
+func TestSmokeTwoInput(t *testing.T) {
+	p := New(WithBatchSize(8), WithParallelism(2))
+	l := KeyBy(From(p, sliceSource([]int64{1, 2, 3, 4, 5})), func(x int64) int64 { return x })
+	r := KeyBy(From(p, sliceSource([]string{"a", "b"})), func(s string) int64 { return int64(len(s)) })
+	var ops []*joinCount
+	var mu sync.Mutex
+	out := ApplyKeyed2(l, r, "join", func(c *OpContext[int]) Operator2[int64, string] {
+		j := &joinCount{}
+		mu.Lock()
+		ops = append(ops, j)
+		mu.Unlock()
+		return j
+	})
+	To(out, &collectSink[int]{})
+	if err := p.Run(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	tl, tr := 0, 0
+	for _, o := range ops {
+		tl, tr = tl+o.l, tr+o.r
+	}
+	if len(ops) != 2 || tl != 5 || tr != 2 {
+		t.Fatalf("ops %d left %d right %d", len(ops), tl, tr)
+	}
+}

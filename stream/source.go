@@ -100,6 +100,7 @@ type Emitter[T any] struct {
 	idle      bool
 
 	failed bool
+	ckpt   CheckpointFuncs
 }
 
 func newEmitter[T any](ic *instanceCtx, out inlet[T], extract func(T) time.Time, s WatermarkStrategy, idle time.Duration) *Emitter[T] {
@@ -282,3 +283,8 @@ func (e *Emitter[T]) finish(final bool) {
 	}
 	e.out.end()
 }
+
+// OnCheckpoint registers the source's checkpoint callbacks. Call it at the
+// start of Run, before emitting. Without a call, barriers still flow (other
+// sources may need them) but this source commits nothing.
+func (e *Emitter[T]) OnCheckpoint(f CheckpointFuncs) { e.ckpt = f }

@@ -1,0 +1,96 @@
+package stream
+
+// ApplyKeyed2 adds a keyed two-input stage (a join): both inputs are
+// partitioned by key over the stage's parallelism (the left KeyBy's
+// Parallelism, else the pipeline default), so the elements of one key from
+// both sides meet in one instance. The two KeyBys must produce equal keys for
+// elements that belong together; their key type is the same K. The stage runs
+// as its own task behind an exchange; its watermark is the minimum of both
+// inputs' (ignoring idle ones).
+func ApplyKeyed2[K comparable, L, R, O any](left KeyedStream[K, L], right KeyedStream[K, R], kind string, newOp func(*OpContext[O]) Operator2[L, R], opts ...StageOption) Stream[O] {
+	cfg := applyStageOptions(opts)
+	p := left.n.p
+	n := newNode[O](p, kindTwoInput, kind, cfg)
+	if !p.own(left.n, n.meta.name) || !p.own(right.n, n.meta.name) {
+		return Stream[O]{n: n}
+	}
+	if newOp == nil {
+		p.errorf("stage %q: nil operator constructor", n.meta.name)
+	}
+	n.inputs = []edge{{from: left.n, hash: left.hashFunc()}, {from: right.n, hash: right.hashFunc()}}
+	n.keyedPar = left.par
+	if n.keyedPar == 0 {
+		n.keyedPar = right.par
+	}
+	n.build = func(ic *instanceCtx, out any) []any {
+		c := &OpContext[O]{Out: newCollector(ic, out.(inlet[O])), ic: ic, wm: MinTime}
+		op := newOp(c)
+		if op == nil {
+			n.meta.fail(errNilOperator)
+		}
+		x := &op2Inlet[L, R, O]{meta: n.meta, op: op, c: c, index: ic.index}
+		if pt, ok := op.(ProcessingTimeOperator); ok {
+			x.pt = pt
+			ic.t.timers = append(ic.t.timers, x)
+		}
+		return []any{x, &op2Right[L, R, O]{x}}
+	}
+	return Stream[O]{n: n}
+}
+
+// op2Inlet is the left port (and the control surface) of a two-input stage.
+type op2Inlet[L, R, O any] struct {
+	meta  *stageMeta
+	op    Operator2[L, R]
+	pt    ProcessingTimeOperator
+	c     *OpContext[O]
+	index int
+}
+
+func (x *op2Inlet[L, R, O]) batch(b []Event[L]) {
+	defer x.meta.guard()
+	x.meta.in.Add(uint64(len(b)))
+	x.op.ProcessLeft(b)
+	x.c.flush()
+}
+
+func (x *op2Inlet[L, R, O]) watermark(w int64) {
+	defer x.meta.guard()
+	x.c.wm = w
+	x.meta.wms[x.index].Store(w)
+	x.c.Out.ts = w
+	x.op.OnWatermark(w)
+	x.c.flush()
+	x.c.forward(func(c ctl) { c.watermark(w) })
+}
+
+func (x *op2Inlet[L, R, O]) idle() { x.c.forward(ctl.idle) }
+
+func (x *op2Inlet[L, R, O]) end() {
+	func() {
+		defer x.meta.guard()
+		x.op.OnEnd()
+		x.c.flush()
+	}()
+	x.c.forward(ctl.end)
+}
+
+func (x *op2Inlet[L, R, O]) onProcTime(now int64) {
+	defer x.meta.guard()
+	x.pt.OnProcessingTime(now)
+	x.c.flush()
+}
+
+// op2Right is the right port; its control calls are never used (the task
+// sends control to port 0 only).
+type op2Right[L, R, O any] struct{ x *op2Inlet[L, R, O] }
+
+func (r *op2Right[L, R, O]) batch(b []Event[R]) {
+	defer r.x.meta.guard()
+	r.x.meta.in.Add(uint64(len(b)))
+	r.x.op.ProcessRight(b)
+	r.x.c.flush()
+}
+func (r *op2Right[L, R, O]) watermark(int64) {}
+func (r *op2Right[L, R, O]) idle()           {}
+func (r *op2Right[L, R, O]) end()            {}
