@@ -93,10 +93,11 @@ func (x *filterInlet[T]) batch(in []Event[T]) {
 	if len(in) > len(x.buf) {
 		x.buf = make([]Event[T], len(in))
 	}
-	out, keep, n := x.buf, x.keep, 0
+	out, keep, n := x.buf[:len(in)], x.keep, 0
 	for i := range in {
+		// Branch-free: always store, advance only when kept.
+		out[n] = in[i]
 		if keep(in[i].Value) {
-			out[n] = in[i]
 			n++
 		}
 	}

@@ -23,7 +23,7 @@ type config struct {
 
 func defaultConfig() config {
 	return config{
-		batchSize:    512,
+		batchSize:    1024,
 		exchangeCap:  16,
 		parallelism:  1,
 		policy:       FailOnError,
@@ -37,8 +37,8 @@ type pipelineOption func(*config)
 func (f pipelineOption) applyPipeline(c *config) { f(c) }
 
 // WithBatchSize sets how many elements travel together through chained
-// operators and exchanges (default 512). Larger batches raise throughput and
-// memory per exchange; n < 1 is an invalid pipeline.
+// operators and exchanges. Larger batches raise throughput and
+// memory per exchange (default 1024); n < 1 is an invalid pipeline.
 func WithBatchSize(n int) Option { return pipelineOption(func(c *config) { c.batchSize = n }) }
 
 // WithExchangeCapacity sets how many batches an exchange (the bounded queue in
