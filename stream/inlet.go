@@ -9,6 +9,7 @@ import (
 type ctl interface {
 	watermark(w int64)
 	idle()
+	barrier(b barrier)
 	end()
 }
 
@@ -83,6 +84,11 @@ func (f fanout[T]) idle() {
 		t.idle()
 	}
 }
+func (f fanout[T]) barrier(b barrier) {
+	for _, t := range f {
+		t.barrier(b)
+	}
+}
 func (f fanout[T]) end() {
 	for _, t := range f {
 		t.end()
@@ -96,6 +102,7 @@ func (discard[T]) batch([]Event[T]) {}
 func (discard[T]) watermark(int64)  {}
 func (discard[T]) idle()            {}
 func (discard[T]) end()             {}
+func (discard[T]) barrier(barrier)  {}
 
 // batchPool recycles batches between the producers and consumers of one
 // exchange edge, so the steady state allocates nothing.
@@ -129,6 +136,7 @@ const (
 	msgWatermark
 	msgIdle
 	msgEnd
+	msgBarrier
 )
 
 // envelope is what travels through an exchange. data holds a *[]Event[T]
@@ -139,6 +147,7 @@ type envelope struct {
 	kind  msgKind
 	wm    int64
 	data  any
+	bar   barrier
 }
 
 // inbox is the bounded queue in front of one exchange-fed task instance.
@@ -231,3 +240,4 @@ func (w *xwriter[T]) all(env envelope) {
 func (w *xwriter[T]) watermark(wm int64) { w.all(envelope{kind: msgWatermark, wm: wm}) }
 func (w *xwriter[T]) idle()              { w.all(envelope{kind: msgIdle}) }
 func (w *xwriter[T]) end()               { w.all(envelope{kind: msgEnd}) }
+func (w *xwriter[T]) barrier(b barrier)  { w.all(envelope{kind: msgBarrier, bar: b}) }

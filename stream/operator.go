@@ -207,6 +207,15 @@ func (x *opInlet[I, O]) watermark(w int64) {
 
 func (x *opInlet[I, O]) idle() { x.c.forward(ctl.idle) }
 
+func (x *opInlet[I, O]) barrier(b barrier) {
+	func() {
+		defer x.meta.guard()
+		x.c.flush()
+		b = b.through(x.op)
+	}()
+	x.c.forward(func(c ctl) { c.barrier(b) })
+}
+
 func (x *opInlet[I, O]) end() {
 	func() {
 		defer x.meta.guard()

@@ -66,6 +66,15 @@ func (x *op2Inlet[L, R, O]) watermark(w int64) {
 
 func (x *op2Inlet[L, R, O]) idle() { x.c.forward(ctl.idle) }
 
+func (x *op2Inlet[L, R, O]) barrier(b barrier) {
+	func() {
+		defer x.meta.guard()
+		x.c.flush()
+		b = b.through(x.op)
+	}()
+	x.c.forward(func(c ctl) { c.barrier(b) })
+}
+
 func (x *op2Inlet[L, R, O]) end() {
 	func() {
 		defer x.meta.guard()
@@ -94,3 +103,4 @@ func (r *op2Right[L, R, O]) batch(b []Event[R]) {
 func (r *op2Right[L, R, O]) watermark(int64) {}
 func (r *op2Right[L, R, O]) idle()           {}
 func (r *op2Right[L, R, O]) end()            {}
+func (r *op2Right[L, R, O]) barrier(barrier) {}

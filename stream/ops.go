@@ -13,8 +13,9 @@ func (p *passCtl[O]) watermark(w int64) {
 	p.meta.wms[p.index].Store(w)
 	p.next.watermark(w)
 }
-func (p *passCtl[O]) idle() { p.next.idle() }
-func (p *passCtl[O]) end()  { p.next.end() }
+func (p *passCtl[O]) idle()             { p.next.idle() }
+func (p *passCtl[O]) barrier(b barrier) { p.next.barrier(b) }
+func (p *passCtl[O]) end()              { p.next.end() }
 
 type mapInlet[I, O any] struct {
 	meta  *stageMeta
@@ -42,8 +43,9 @@ func (x *mapInlet[I, O]) watermark(w int64) {
 	x.meta.wms[x.index].Store(w)
 	x.next.watermark(w)
 }
-func (x *mapInlet[I, O]) idle() { x.next.idle() }
-func (x *mapInlet[I, O]) end()  { x.next.end() }
+func (x *mapInlet[I, O]) idle()             { x.next.idle() }
+func (x *mapInlet[I, O]) barrier(b barrier) { x.next.barrier(b) }
+func (x *mapInlet[I, O]) end()              { x.next.end() }
 
 type mapErrInlet[I, O any] struct {
 	meta  *stageMeta
@@ -77,8 +79,9 @@ func (x *mapErrInlet[I, O]) watermark(w int64) {
 	x.meta.wms[x.index].Store(w)
 	x.next.watermark(w)
 }
-func (x *mapErrInlet[I, O]) idle() { x.next.idle() }
-func (x *mapErrInlet[I, O]) end()  { x.next.end() }
+func (x *mapErrInlet[I, O]) idle()             { x.next.idle() }
+func (x *mapErrInlet[I, O]) barrier(b barrier) { x.next.barrier(b) }
+func (x *mapErrInlet[I, O]) end()              { x.next.end() }
 
 type filterInlet[T any] struct {
 	meta  *stageMeta
@@ -115,8 +118,9 @@ func (x *filterInlet[T]) watermark(w int64) {
 	x.meta.wms[x.index].Store(w)
 	x.next.watermark(w)
 }
-func (x *filterInlet[T]) idle() { x.next.idle() }
-func (x *filterInlet[T]) end()  { x.next.end() }
+func (x *filterInlet[T]) idle()             { x.next.idle() }
+func (x *filterInlet[T]) barrier(b barrier) { x.next.barrier(b) }
+func (x *filterInlet[T]) end()              { x.next.end() }
 
 type flatMapInlet[I, O any] struct {
 	meta  *stageMeta
@@ -140,8 +144,9 @@ func (x *flatMapInlet[I, O]) watermark(w int64) {
 	x.meta.wms[x.index].Store(w)
 	x.c.next.watermark(w)
 }
-func (x *flatMapInlet[I, O]) idle() { x.c.next.idle() }
-func (x *flatMapInlet[I, O]) end()  { x.c.next.end() }
+func (x *flatMapInlet[I, O]) idle()             { x.c.next.idle() }
+func (x *flatMapInlet[I, O]) barrier(b barrier) { x.c.next.barrier(b) }
+func (x *flatMapInlet[I, O]) end()              { x.c.next.end() }
 
 type unionInlet[T any] struct {
 	meta  *stageMeta
@@ -158,10 +163,13 @@ func (x *unionInlet[T]) watermark(w int64) {
 	x.meta.wms[x.index].Store(w)
 	x.next.watermark(w)
 }
-func (x *unionInlet[T]) idle() { x.next.idle() }
-func (x *unionInlet[T]) end()  { x.next.end() }
+func (x *unionInlet[T]) idle()             { x.next.idle() }
+func (x *unionInlet[T]) barrier(b barrier) { x.next.barrier(b) }
+func (x *unionInlet[T]) end()              { x.next.end() }
 
 type sinkInlet[T any] struct {
+	rt    *runtime
+	id    int // index among the pipeline's sink instances
 	meta  *stageMeta
 	sink  Sink[T]
 	ctx   context.Context
@@ -178,7 +186,18 @@ func (x *sinkInlet[T]) batch(in []Event[T]) {
 
 func (x *sinkInlet[T]) watermark(w int64) { x.meta.wms[x.index].Store(w) }
 func (x *sinkInlet[T]) idle()             {}
+func (x *sinkInlet[T]) barrier(b barrier) {
+	func() {
+		defer x.meta.guard()
+		if err := x.sink.Flush(x.ctx); err != nil {
+			x.meta.fail(err)
+		}
+	}()
+	x.rt.ack(x.id, b)
+}
+
 func (x *sinkInlet[T]) end() {
+	defer x.rt.sinkEnded(x.id)
 	defer x.meta.guard()
 	if err := x.sink.Flush(x.ctx); err != nil {
 		x.meta.fail(err)

@@ -67,7 +67,7 @@ func (p *Pipeline) Stage(name string) (StageMetrics, bool) {
 func (p *Pipeline) DeadLetters() Stream[DeadLetter] {
 	if p.dlq == nil {
 		p.dlq = newNode[DeadLetter](p, kindDeadLetters, "dead-letters", nil)
-		p.dlq.par = 1
+		p.dlq.build = func(_ *instanceCtx, out any) []any { return []any{out} }
 	}
 	return Stream[DeadLetter]{n: p.dlq}
 }
@@ -117,6 +117,8 @@ type node struct {
 	// inlet (an inlet[O], or nil for sinks); it returns one inlet per input
 	// port.
 	build func(ic *instanceCtx, out any) []any
+	// closeSource is a source's Close, called when Run ends.
+	closeSource interface{ Close() error }
 	// run runs instance 0 of a source node with its output inlet.
 	run func(ic *instanceCtx, out any) error
 }

@@ -68,10 +68,13 @@ type runtime struct {
 	taskOf    [][]*task
 	dlqEdge   *xedge
 	closers   []closer
+	ckpt      coordinator
 }
 
 func newRuntime(p *Pipeline, ctx context.Context) *runtime {
 	rt := &runtime{p: p, cfg: p.cfg, userCtx: ctx}
+	rt.ckpt.pending = map[uint64]*pendingCkpt{}
+	rt.ckpt.done = make(chan completion, 1)
 	rt.failCtx, rt.failCancel = context.WithCancel(context.Background())
 	rt.srcCtx, rt.srcCancel = context.WithCancel(ctx)
 	for _, h := range p.cfg.hooks {
@@ -284,6 +287,9 @@ func (rt *runtime) plan() error {
 				out = n.out.discard()
 			}
 			if n.kind == kindSource {
+				if n.closeSource != nil {
+					rt.closers = append(rt.closers, closer{name: n.meta.name, c: n.closeSource})
+				}
 				t.out = out.(ctl)
 				t.runSource = func() error { return n.run(ic, out) }
 				rt.instances[id][i] = nil
@@ -331,6 +337,9 @@ func (rt *runtime) run() error {
 	for _, t := range rt.tasks {
 		wg.Go(t.run)
 	}
+	coordStop := make(chan struct{})
+	var coordWG sync.WaitGroup
+	coordWG.Go(func() { rt.runCoordinator(coordStop) })
 	// Graceful shutdown: after the user cancels, draining has drainTimeout.
 	var drainTimer *time.Timer
 	var drainMu sync.Mutex
@@ -365,6 +374,23 @@ func (rt *runtime) run() error {
 	drainMu.Unlock()
 	close(metricsDone)
 	metricsWG.Wait()
+	close(coordStop)
+	coordWG.Wait()
+	if rt.failed() == nil {
+		// Deliver a completion the coordinator had not handed over yet, then
+		// the final checkpoint.
+		select {
+		case d := <-rt.ckpt.done:
+			rt.complete(d)
+		default:
+		}
+		rt.ckpt.mu.Lock()
+		final := rt.ckpt.final
+		rt.ckpt.mu.Unlock()
+		if final != nil {
+			rt.complete(*final)
+		}
+	}
 	for _, c := range rt.closers {
 		if err := c.c.Close(); err != nil {
 			rt.fail(&StageError{Stage: c.name, Err: err})
@@ -431,6 +457,7 @@ type task struct {
 	dlqInput      int
 	dlqDownstream bool
 	final         bool // saw the final watermark
+	aligning      map[uint64]*alignment
 	dlqBuf        [1]Event[DeadLetter]
 }
 
@@ -556,16 +583,68 @@ func (t *task) handle(env envelope) bool {
 		if idle {
 			t.headCtl.idle()
 		}
+	case msgBarrier:
+		t.alignBarrier(i, env.bar)
 	case msgEnd:
 		if w, adv, _ := t.merge.end(i); adv {
 			t.watermark(w)
 		}
+		t.alignPending()
 		if t.merge.allEnded() {
 			t.headCtl.end()
 			return true
 		}
 	}
 	return false
+}
+
+// alignBarrier records barrier b from input i and forwards it once every
+// input has delivered it or ended.
+func (t *task) alignBarrier(i int, b barrier) {
+	if t.aligning == nil {
+		t.aligning = map[uint64]*alignment{}
+	}
+	a := t.aligning[b.id]
+	if a == nil {
+		a = &alignment{seen: make([]bool, len(t.merge.wm))}
+		t.aligning[b.id] = a
+	}
+	a.seen[i] = true
+	if a.any {
+		a.b = a.b.merge(b)
+	} else {
+		a.b, a.any = b, true
+	}
+	t.alignPending()
+}
+
+// alignPending forwards, in id order, the barriers every live input has
+// delivered.
+func (t *task) alignPending() {
+	for len(t.aligning) > 0 {
+		var id uint64
+		first := true
+		for k := range t.aligning {
+			if first || k < id {
+				id, first = k, false
+			}
+		}
+		a := t.aligning[id]
+		for i, s := range a.seen {
+			if !s && !t.merge.ended[i] {
+				return
+			}
+		}
+		delete(t.aligning, id)
+		t.forwardBarrier(a.b)
+	}
+}
+
+func (t *task) forwardBarrier(b barrier) {
+	t.headCtl.barrier(b)
+	if t.dlq != nil {
+		t.dlq.barrier(barrier{id: b.id, retained: MaxTime})
+	}
 }
 
 func (t *task) watermark(w int64) {

@@ -18,6 +18,8 @@ import (
 //     source.
 //   - out may be used only from the goroutine running Run, and not after Run
 //     returns.
+//   - A source that also has a Close() error method is closed when Run ends,
+//     after the final checkpoint completed (see CheckpointFuncs).
 //   - A source that blocks waiting for input should also wait on out.Ticks()
 //     and call out.Tick when it fires, so partial batches are flushed, idleness
 //     is detected and processing-time timers fire while it waits.
@@ -53,6 +55,9 @@ func From[T any](p *Pipeline, src Source[T], opts ...StageOption) Stream[T] {
 		strategy = Ascending()
 	}
 	idle := cfg.idleTimeout
+	if c, ok := src.(interface{ Close() error }); ok {
+		n.closeSource = c
+	}
 	n.run = func(ic *instanceCtx, out any) error {
 		e := newEmitter(ic, out.(inlet[T]), extract, strategy, idle)
 		err := src.Run(ic.rt.srcCtx, e)
@@ -101,6 +106,8 @@ type Emitter[T any] struct {
 
 	failed bool
 	ckpt   CheckpointFuncs
+	// lastBarrier is the id of the last barrier injected.
+	lastBarrier uint64
 }
 
 func newEmitter[T any](ic *instanceCtx, out inlet[T], extract func(T) time.Time, s WatermarkStrategy, idle time.Duration) *Emitter[T] {
@@ -219,6 +226,7 @@ func (e *Emitter[T]) flush() {
 		e.buf = e.buf[:0]
 	}
 	e.advance(e.generated())
+	e.maybeBarrier()
 	if e.t.ticker != nil {
 		select {
 		case now := <-e.t.ticker.C:
@@ -269,7 +277,28 @@ func (e *Emitter[T]) Tick(now time.Time) {
 	}
 }
 
+// maybeBarrier injects a barrier when the coordinator asked for a newer
+// checkpoint than the last one this source took part in.
+func (e *Emitter[T]) maybeBarrier() {
+	if id := e.t.rt.ckpt.requested.Load(); id > e.lastBarrier {
+		e.barrier(id)
+	}
+}
+
+func (e *Emitter[T]) barrier(id uint64) {
+	e.lastBarrier = id
+	if e.ckpt.Prepare != nil {
+		e.ckpt.Prepare(id)
+	}
+	b := barrier{id: id, retained: MaxTime}
+	e.out.barrier(b)
+	if e.t.dlq != nil {
+		e.t.dlq.barrier(b)
+	}
+}
+
 func (e *Emitter[T]) tick(now int64) {
+	e.maybeBarrier()
 	if e.active {
 		e.active, e.lastSeen = false, now
 	} else if e.idleAfter > 0 && !e.idle && now-e.lastSeen >= e.idleAfter {
@@ -312,10 +341,14 @@ func (e *Emitter[T]) finish(final bool) {
 		e.t.final = true
 		e.advance(MaxTime)
 	}
+	e.barrier(finalCheckpoint)
 	e.out.end()
 }
 
 // OnCheckpoint registers the source's checkpoint callbacks. Call it at the
 // start of Run, before emitting. Without a call, barriers still flow (other
 // sources may need them) but this source commits nothing.
-func (e *Emitter[T]) OnCheckpoint(f CheckpointFuncs) { e.ckpt = f }
+func (e *Emitter[T]) OnCheckpoint(f CheckpointFuncs) {
+	e.ckpt = f
+	e.t.rt.ckpt.addSource(f)
+}

@@ -201,7 +201,7 @@ func To[T any](s Stream[T], sink Sink[T], opts ...StageOption) {
 	}
 	n.inputs = []edge{{from: s.n}}
 	n.build = func(ic *instanceCtx, _ any) []any {
-		x := &sinkInlet[T]{meta: n.meta, sink: sink, ctx: ic.rt.failCtx, index: ic.index}
+		x := &sinkInlet[T]{rt: ic.rt, id: ic.rt.ckpt.addSink(), meta: n.meta, sink: sink, ctx: ic.rt.failCtx, index: ic.index}
 		if c, ok := sink.(interface{ Close() error }); ok {
 			ic.rt.closers = append(ic.rt.closers, closer{name: n.meta.name, c: c})
 		}
