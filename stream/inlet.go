@@ -51,6 +51,7 @@ func (typedOut[T]) writer(x *xedge, input int, rt *runtime) any {
 	if x.hash != nil && len(x.targets) > 1 {
 		w.hash = x.hash.(func(T) uint64)
 		w.pend = make([]*[]Event[T], len(x.targets))
+		w.bufs = make([][]Event[T], len(x.targets))
 	}
 	return w
 }
@@ -179,6 +180,7 @@ type xwriter[T any] struct {
 	input int32
 	hash  func(T) uint64
 	pend  []*[]Event[T]
+	bufs  [][]Event[T]
 	pool  *batchPool[T]
 	size  int
 	done  <-chan struct{}
@@ -204,17 +206,23 @@ func (w *xwriter[T]) batch(b []Event[T]) {
 		}
 		return
 	}
-	n := uint64(len(w.pend))
-	for i := range b {
-		t, _ := bits.Mul64(w.hash(b[i].Value), n)
-		p := w.pend[t]
-		if p == nil {
-			p = w.pool.get()
-			w.pend[t] = p
+	// bufs[t] is a view of the pooled batch pend[t], appended to locally
+	// (no store through the pointer per element).
+	n, bufs, hash := uint64(len(w.pend)), w.bufs, w.hash
+	for t := range bufs {
+		if w.pend[t] == nil {
+			w.pend[t] = w.pool.get()
+			bufs[t] = (*w.pend[t])[:0]
 		}
-		*p = append(*p, b[i])
-		if len(*p) >= w.size {
-			w.pend[t] = nil
+	}
+	for i := range b {
+		t, _ := bits.Mul64(hash(b[i].Value), n)
+		bufs[t] = append(bufs[t], b[i])
+		if len(bufs[t]) >= w.size {
+			p := w.pend[t]
+			*p = bufs[t]
+			w.pend[t] = w.pool.get()
+			bufs[t] = (*w.pend[t])[:0]
 			w.send(int(t), envelope{kind: msgBatch, data: p})
 		}
 	}
@@ -223,8 +231,9 @@ func (w *xwriter[T]) batch(b []Event[T]) {
 
 func (w *xwriter[T]) flush() {
 	for t, p := range w.pend {
-		if p != nil && len(*p) > 0 {
-			w.pend[t] = nil
+		if p != nil && len(w.bufs[t]) > 0 {
+			*p = w.bufs[t]
+			w.pend[t], w.bufs[t] = nil, nil
 			w.send(t, envelope{kind: msgBatch, data: p})
 		}
 	}
