@@ -1,0 +1,153 @@
+// Package join joins keyed streams: window joins, interval joins and
+// stream-table (enrichment) joins.
+//
+// Every join is a keyed two-input stage (see stream.ApplyKeyed2): the left
+// and right inputs are KeyedStreams with the same key type, and the elements
+// of one key from both sides meet in one instance, so join state needs no
+// locks. All joins are defined in event time and driven by watermarks only:
+// the same inputs give the same results whatever their arrival order within
+// the watermark bound.
+//
+//   - Window and WindowOuter pair the elements of one key that fall in the
+//     same tumbling or sliding window (inner, left, right or full outer).
+//   - Interval and IntervalLeft pair a left element at time t with the right
+//     elements of its key in [t+lower, t+upper] (inner or left outer).
+//   - Enrich and EnrichLeft look each element of a stream up in a table built
+//     from a changelog stream (Table), by latest value or, with Versioned,
+//     by the value as of the element's time.
+//
+// # Absent sides
+//
+// Outer joins pass the side that may be missing as an Opt: Ok is false for an
+// element that found no partner, never a silent zero value.
+//
+// # State and watermarks
+//
+// Join buffers are evicted when the watermark (the minimum of both inputs'
+// watermarks) shows that they can no longer match; outer joins emit their
+// unmatched elements at that moment, exactly once. Eviction follows an index
+// ordered by time, so a watermark costs in proportion to what it evicts, not
+// to the number of keys. At the end of bounded input (the final watermark,
+// stream.MaxTime) everything is flushed; a cancelled run (OnEnd without the
+// final watermark) emits nothing more.
+//
+// # Late elements
+//
+// An element that arrives after the state it should have joined with was
+// evicted is late: it is counted in the stage's Late metric and dropped, on
+// either side and for every join kind (an outer join does not emit it as
+// unmatched, since its partners may have been evicted before it came). Each
+// join documents exactly when an element is late. Two-input stages have no
+// late side output yet.
+//
+// Every operator implements stream.Retainer so that sources may commit input
+// positions while joins still hold state.
+package join
+
+import (
+	"errors"
+	"fmt"
+	"math"
+
+	"github.com/weirhq/weir/stream"
+)
+
+// ErrInvalidJoin is wrapped (together with stream.ErrInvalidPipeline) by the
+// error Run returns for a join built with invalid parameters, such as a
+// window size <= 0 or an interval whose lower bound exceeds its upper bound.
+var ErrInvalidJoin = errors.New("join: invalid join")
+
+func invalid(format string, args ...any) error {
+	return fmt.Errorf("%w: %w: %s", stream.ErrInvalidPipeline, ErrInvalidJoin, fmt.Sprintf(format, args...))
+}
+
+// Opt is a value that may be absent: the side of an outer join that found no
+// partner has Ok false and a zero Value.
+type Opt[T any] struct {
+	Value T
+	Ok    bool
+}
+
+// Some returns a present Opt holding v.
+func Some[T any](v T) Opt[T] { return Opt[T]{Value: v, Ok: true} }
+
+// None returns an absent Opt.
+func None[T any]() Opt[T] { return Opt[T]{} }
+
+// Get returns the value and whether it is present.
+func (o Opt[T]) Get() (T, bool) { return o.Value, o.Ok }
+
+// Or returns the value if present, else def.
+func (o Opt[T]) Or(def T) T {
+	if o.Ok {
+		return o.Value
+	}
+	return def
+}
+
+// Kind selects which unmatched elements an outer window join emits.
+type Kind uint8
+
+const (
+	// Inner emits matched pairs only.
+	Inner Kind = iota
+	// LeftOuter also emits each left element that found no right partner,
+	// with an absent right side.
+	LeftOuter
+	// RightOuter also emits each right element that found no left partner,
+	// with an absent left side.
+	RightOuter
+	// FullOuter emits the unmatched elements of both sides.
+	FullOuter
+)
+
+// String returns the kind's name ("inner", "left", "right", "full").
+func (k Kind) String() string {
+	switch k {
+	case Inner:
+		return "inner"
+	case LeftOuter:
+		return "left"
+	case RightOuter:
+		return "right"
+	case FullOuter:
+		return "full"
+	}
+	return fmt.Sprintf("Kind(%d)", uint8(k))
+}
+
+func (k Kind) keepLeft() bool  { return k == LeftOuter || k == FullOuter }
+func (k Kind) keepRight() bool { return k == RightOuter || k == FullOuter }
+
+// addSat returns a+b saturated to the int64 range, so that times near
+// stream.MinTime and stream.MaxTime do not wrap around.
+func addSat(a, b int64) int64 {
+	s := a + b
+	if b > 0 && s < a {
+		return math.MaxInt64
+	}
+	if b < 0 && s > a {
+		return math.MinInt64
+	}
+	return s
+}
+
+// base holds what every join operator shares: its output, the late counter
+// and a construction error to report on first use.
+type base[O any] struct {
+	emit func(v O, ts int64)
+	late func(n int)
+	fail func(err error)
+	err  error
+	wm   int64
+}
+
+func newBase[O any](c *stream.OpContext[O], err error) base[O] {
+	return base[O]{emit: c.Out.EmitAt, late: c.CountLate, fail: c.Fail, err: err, wm: stream.MinTime}
+}
+
+func (b *base[O]) check() {
+	if b.err != nil {
+		b.fail(b.err)
+	}
+}

@@ -1,0 +1,291 @@
+package join
+
+import (
+	"time"
+
+	"github.com/weirhq/weir/stream"
+)
+
+// Windows are the event-time windows of a window join: every window is the
+// interval [start, start+size) with start a multiple of the slide (windows
+// are aligned to the Unix epoch). Make them with Tumbling or Sliding; the
+// zero Windows is invalid.
+type Windows struct {
+	size, slide int64
+}
+
+// Tumbling returns windows of the given size that do not overlap: each
+// element is in exactly one window. size <= 0 makes the join invalid (Run
+// fails with ErrInvalidJoin).
+func Tumbling(size time.Duration) Windows { return Windows{int64(size), int64(size)} }
+
+// Sliding returns windows of the given size starting every slide: each
+// element is in about size/slide windows and pairs up once in each window it
+// shares with a partner. A slide larger than size leaves gaps: elements in a
+// gap belong to no window and are counted as Dropped. size <= 0 or slide <= 0
+// makes the join invalid.
+func Sliding(size, slide time.Duration) Windows { return Windows{int64(size), int64(slide)} }
+
+// Size returns the windows' length.
+func (w Windows) Size() time.Duration { return time.Duration(w.size) }
+
+// Slide returns the distance between the starts of consecutive windows
+// (Size for tumbling windows).
+func (w Windows) Slide() time.Duration { return time.Duration(w.slide) }
+
+func (w Windows) validate() error {
+	if w.size <= 0 || w.slide <= 0 {
+		return invalid("window size %v and slide %v must be > 0", time.Duration(w.size), time.Duration(w.slide))
+	}
+	return nil
+}
+
+// lastStart returns the start of the last window that may contain t.
+func (w Windows) lastStart(t int64) int64 {
+	q := t / w.slide
+	if t%w.slide != 0 && t < 0 {
+		q--
+	}
+	return q * w.slide
+}
+
+// Window joins left and right by key and window: for every window and key,
+// f is called once for each pair of a left and a right element of that key
+// in that window (an inner join). Results are emitted as soon as both
+// elements of a pair have arrived, stamped with the last instant of the
+// window (start+size-1); with sliding windows a pair sharing several windows
+// is emitted once per window.
+//
+// A window's buffers are dropped when the watermark reaches its last
+// instant. An element is late when one of its windows was already dropped on
+// arrival: it is counted in the Late metric and joins only in its windows
+// that are still open (none, for tumbling windows). Options are the stage's
+// (stream.Name, stream.OnError). A nil f or invalid windows make Run fail
+// with ErrInvalidJoin.
+func Window[K comparable, L, R, O any](left stream.KeyedStream[K, L], right stream.KeyedStream[K, R], w Windows, f func(l L, r R) O, opts ...stream.StageOption) stream.Stream[O] {
+	var g func(Opt[L], Opt[R]) O
+	if f != nil {
+		g = func(l Opt[L], r Opt[R]) O { return f(l.Value, r.Value) }
+	}
+	return windowStage(left, right, w, Inner, g, opts)
+}
+
+// WindowOuter is Window with outer-join semantics chosen by kind: besides the
+// matched pairs it calls f, once the window closes (the watermark reaches its
+// last instant), for every element of the kept side(s) that found no partner
+// in that window, with the other side absent (Opt.Ok false). With LeftOuter
+// the left argument is always present, with RightOuter the right one; with
+// FullOuter exactly one may be absent; Inner behaves as Window. With sliding
+// windows an element is unmatched (and emitted) once per window in which it
+// had no partner. Unmatched results are stamped with the window's last
+// instant, like pairs. Late elements are counted and dropped as in Window:
+// they are never emitted as unmatched for a window that had closed.
+func WindowOuter[K comparable, L, R, O any](left stream.KeyedStream[K, L], right stream.KeyedStream[K, R], w Windows, kind Kind, f func(l Opt[L], r Opt[R]) O, opts ...stream.StageOption) stream.Stream[O] {
+	return windowStage(left, right, w, kind, f, opts)
+}
+
+func windowStage[K comparable, L, R, O any](left stream.KeyedStream[K, L], right stream.KeyedStream[K, R], w Windows, kind Kind, f func(Opt[L], Opt[R]) O, opts []stream.StageOption) stream.Stream[O] {
+	err := w.validate()
+	if f == nil {
+		err = invalid("nil join function")
+	}
+	if kind > FullOuter {
+		err = invalid("unknown join kind %v", kind)
+	}
+	keyL, keyR := left.Key(), right.Key()
+	return stream.ApplyKeyed2(left, right, "windowjoin", func(c *stream.OpContext[O]) stream.Operator2[L, R] {
+		j := newWindowJoin(w, kind, keyL, keyR, f)
+		j.base = newBase(c, err)
+		j.dropped = c.CountDropped
+		return j
+	}, opts...)
+}
+
+// wkey identifies one window of one key.
+type wkey[K comparable] struct {
+	k     K
+	start int64
+}
+
+type slot[T any] struct {
+	v       T
+	matched bool
+}
+
+type wbucket[L, R any] struct {
+	l []slot[L]
+	r []slot[R]
+}
+
+// windowJoin is the window join operator: buffers per (key, window), an
+// eviction index of window ends, eager emission of pairs.
+type windowJoin[K comparable, L, R, O any] struct {
+	base[O]
+	dropped     func(int)
+	size, slide int64
+	w           Windows
+	kind        Kind
+	keyL        func(L) K
+	keyR        func(R) K
+	f           func(Opt[L], Opt[R]) O
+	buckets     map[wkey[K]]*wbucket[L, R]
+	due         timeHeap[wkey[K]]
+	free        []*wbucket[L, R]
+	held        int // buffered elements (one per window they are in)
+}
+
+func newWindowJoin[K comparable, L, R, O any](w Windows, kind Kind, keyL func(L) K, keyR func(R) K, f func(Opt[L], Opt[R]) O) *windowJoin[K, L, R, O] {
+	return &windowJoin[K, L, R, O]{
+		size: w.size, slide: w.slide, w: w, kind: kind, keyL: keyL, keyR: keyR, f: f,
+		buckets: make(map[wkey[K]]*wbucket[L, R]),
+	}
+}
+
+func (j *windowJoin[K, L, R, O]) bucket(k K, start, end int64) *wbucket[L, R] {
+	wk := wkey[K]{k, start}
+	b := j.buckets[wk]
+	if b == nil {
+		if n := len(j.free); n > 0 {
+			b = j.free[n-1]
+			j.free = j.free[:n-1]
+		} else {
+			b = new(wbucket[L, R])
+		}
+		j.buckets[wk] = b
+		j.due.push(end, wk)
+	}
+	return b
+}
+
+// ProcessLeft joins left elements with the buffered right elements of their
+// windows and buffers them.
+func (j *windowJoin[K, L, R, O]) ProcessLeft(batch []stream.Event[L]) {
+	j.check()
+	late, dropped := 0, 0
+	for i := range batch {
+		v, t := batch[i].Value, batch[i].Time
+		k := j.keyL(v)
+		in, isLate := false, false
+		for s := j.w.lastStart(t); s > t-j.size; s -= j.slide {
+			in = true
+			end := addSat(s, j.size-1)
+			if end <= j.wm {
+				isLate = true // this window and all earlier ones are closed
+				break
+			}
+			b := j.bucket(k, s, end)
+			for n := range b.r {
+				j.emit(j.f(Some(v), Some(b.r[n].v)), end)
+				b.r[n].matched = true
+			}
+			b.l = append(b.l, slot[L]{v, len(b.r) > 0})
+			j.held++
+		}
+		if isLate {
+			late++
+		} else if !in {
+			dropped++
+		}
+	}
+	j.report(late, dropped)
+}
+
+// ProcessRight is ProcessLeft for the right side.
+func (j *windowJoin[K, L, R, O]) ProcessRight(batch []stream.Event[R]) {
+	j.check()
+	late, dropped := 0, 0
+	for i := range batch {
+		v, t := batch[i].Value, batch[i].Time
+		k := j.keyR(v)
+		in, isLate := false, false
+		for s := j.w.lastStart(t); s > t-j.size; s -= j.slide {
+			in = true
+			end := addSat(s, j.size-1)
+			if end <= j.wm {
+				isLate = true
+				break
+			}
+			b := j.bucket(k, s, end)
+			for n := range b.l {
+				j.emit(j.f(Some(b.l[n].v), Some(v)), end)
+				b.l[n].matched = true
+			}
+			b.r = append(b.r, slot[R]{v, len(b.l) > 0})
+			j.held++
+		}
+		if isLate {
+			late++
+		} else if !in {
+			dropped++
+		}
+	}
+	j.report(late, dropped)
+}
+
+func (j *windowJoin[K, L, R, O]) report(late, dropped int) {
+	if late > 0 {
+		j.late(late)
+	}
+	if dropped > 0 && j.dropped != nil {
+		j.dropped(dropped)
+	}
+}
+
+// OnWatermark closes the windows whose last instant is <= wm, emitting their
+// unmatched elements for outer kinds.
+func (j *windowJoin[K, L, R, O]) OnWatermark(wm int64) {
+	j.check()
+	j.wm = wm
+	for j.due.len() > 0 && j.due.top() <= wm {
+		it := j.due.pop()
+		b := j.buckets[it.k]
+		delete(j.buckets, it.k)
+		if j.kind.keepLeft() {
+			for n := range b.l {
+				if !b.l[n].matched {
+					j.emit(j.f(Some(b.l[n].v), None[R]()), it.t)
+				}
+			}
+		}
+		if j.kind.keepRight() {
+			for n := range b.r {
+				if !b.r[n].matched {
+					j.emit(j.f(None[L](), Some(b.r[n].v)), it.t)
+				}
+			}
+		}
+		j.held -= len(b.l) + len(b.r)
+		j.recycle(b)
+	}
+}
+
+func (j *windowJoin[K, L, R, O]) recycle(b *wbucket[L, R]) {
+	if len(j.free) >= 1024 {
+		return
+	}
+	clear(b.l)
+	clear(b.r)
+	b.l, b.r = b.l[:0], b.r[:0]
+	j.free = append(j.free, b)
+}
+
+// OnEnd drops what is left (after a cancelled run: nothing is emitted).
+func (j *windowJoin[K, L, R, O]) OnEnd() {
+	clear(j.buckets)
+	j.due.reset()
+	j.free = nil
+	j.held = 0
+}
+
+// RetainedFrom returns the start of the earliest open window, a lower bound
+// of the time of every buffered element, or stream.MaxTime.
+func (j *windowJoin[K, L, R, O]) RetainedFrom() int64 {
+	if j.due.len() == 0 {
+		return stream.MaxTime
+	}
+	return addSat(j.due.top(), -(j.size - 1))
+}
+
+// OutputDelay returns the window size: a result is stamped at most size-1
+// after any element it derives from.
+func (j *windowJoin[K, L, R, O]) OutputDelay() int64 { return j.size }
