@@ -41,7 +41,9 @@ type Item[K cmp.Ordered] struct {
 type TopK[K cmp.Ordered] struct {
 	capacity int
 	total    uint64
-	heap     []Item[K] // min-heap by Count
+	items    []Item[K] // counters, by slot (stable while monitored)
+	heap     []int32   // slots, a min-heap by Count (ties in insertion order)
+	pos      []int32   // slot -> position in heap
 	idx      map[K]int32
 }
 
@@ -51,7 +53,13 @@ func NewTopK[K cmp.Ordered](capacity int) (*TopK[K], error) {
 	if capacity < 1 || capacity > 1<<24 {
 		return nil, fmt.Errorf("sketch: TopK capacity %d outside [1, 2^24]: %w", capacity, ErrIncompatible)
 	}
-	return &TopK[K]{capacity: capacity, heap: make([]Item[K], 0, capacity), idx: make(map[K]int32, capacity)}, nil
+	return &TopK[K]{
+		capacity: capacity,
+		items:    make([]Item[K], 0, capacity),
+		heap:     make([]int32, 0, capacity),
+		pos:      make([]int32, 0, capacity),
+		idx:      make(map[K]int32, capacity),
+	}, nil
 }
 
 // Capacity returns the number of counters.
@@ -61,17 +69,19 @@ func (t *TopK[K]) Capacity() int { return t.capacity }
 func (t *TopK[K]) Total() uint64 { return t.total }
 
 // Len returns the number of monitored keys.
-func (t *TopK[K]) Len() int { return len(t.heap) }
+func (t *TopK[K]) Len() int { return len(t.items) }
 
 func (t *TopK[K]) less(i, j int) bool {
-	a, b := &t.heap[i], &t.heap[j]
-	return a.Count < b.Count || (a.Count == b.Count && a.Key > b.Key)
+	// No key tie-break here: string compares cost more than they buy (the
+	// heap is still deterministic for a given input order).
+	return t.items[t.heap[i]].Count < t.items[t.heap[j]].Count
 }
 
 func (t *TopK[K]) swap(i, j int) {
-	t.heap[i], t.heap[j] = t.heap[j], t.heap[i]
-	t.idx[t.heap[i].Key] = int32(i)
-	t.idx[t.heap[j].Key] = int32(j)
+	h := t.heap
+	h[i], h[j] = h[j], h[i]
+	t.pos[h[i]] = int32(i)
+	t.pos[h[j]] = int32(j)
 }
 
 func (t *TopK[K]) down(i int) {
@@ -104,29 +114,33 @@ func (t *TopK[K]) up(i int) {
 	}
 }
 
-// Add adds weight n to key k (n == 0 is ignored). It does not allocate in
-// the steady state (the map is sized at construction).
+// Add adds weight n to key k (n == 0 is ignored). NaN float keys are each
+// distinct, as in Go maps. It does not allocate in the steady state (all
+// storage is sized at construction).
 func (t *TopK[K]) Add(k K, n uint64) {
 	if n == 0 {
 		return
 	}
 	t.total += n
-	if i, ok := t.idx[k]; ok {
-		t.heap[i].Count += n
-		t.down(int(i))
+	if s, ok := t.idx[k]; ok {
+		t.items[s].Count += n
+		t.down(int(t.pos[s]))
 		return
 	}
-	if len(t.heap) < t.capacity {
-		t.heap = append(t.heap, Item[K]{Key: k, Count: n})
-		i := len(t.heap) - 1
-		t.idx[k] = int32(i)
-		t.up(i)
+	if len(t.items) < t.capacity {
+		s := int32(len(t.items))
+		t.items = append(t.items, Item[K]{Key: k, Count: n})
+		t.heap = append(t.heap, s)
+		t.pos = append(t.pos, s)
+		t.idx[k] = s
+		t.up(int(s))
 		return
 	}
-	root := &t.heap[0]
-	delete(t.idx, root.Key)
-	*root = Item[K]{Key: k, Count: root.Count + n, Err: root.Count}
-	t.idx[k] = 0
+	s := t.heap[0]
+	it := &t.items[s]
+	delete(t.idx, it.Key)
+	*it = Item[K]{Key: k, Count: it.Count + n, Err: it.Count}
+	t.idx[k] = s
 	t.down(0)
 }
 
@@ -134,17 +148,17 @@ func (t *TopK[K]) Add(k K, n uint64) {
 // monitored; for an unmonitored key it returns the minimum counter (0 if not
 // full), itself an upper bound.
 func (t *TopK[K]) Estimate(k K) (count uint64, monitored bool) {
-	if i, ok := t.idx[k]; ok {
-		return t.heap[i].Count, true
+	if s, ok := t.idx[k]; ok {
+		return t.items[s].Count, true
 	}
 	return t.min(), false
 }
 
 func (t *TopK[K]) min() uint64 {
-	if len(t.heap) < t.capacity || len(t.heap) == 0 {
+	if len(t.items) < t.capacity || len(t.items) == 0 {
 		return 0
 	}
-	return t.heap[0].Count
+	return t.items[t.heap[0]].Count
 }
 
 // Top appends to dst the k monitored keys with the largest counts, in
@@ -152,13 +166,50 @@ func (t *TopK[K]) min() uint64 {
 // k > Len() means all.
 func (t *TopK[K]) Top(dst []Item[K], k int) []Item[K] {
 	start := len(dst)
-	dst = append(dst, t.heap...)
-	out := dst[start:]
-	slices.SortFunc(out, cmpItem[K])
-	if k > 0 && k < len(out) {
-		dst = dst[:start+k]
+	if k <= 0 || k >= len(t.items) {
+		dst = append(dst, t.items...)
+		slices.SortFunc(dst[start:], cmpItem[K])
+		return dst
 	}
-	return dst
+	// Find the k-th largest count with a k-sized min-heap of counts, then
+	// sort only the items at or above it.
+	var buf [32]uint64
+	h := buf[:0]
+	if k > len(buf) {
+		h = make([]uint64, 0, k)
+	}
+	for _, it := range t.items {
+		switch {
+		case len(h) < k:
+			h = append(h, it.Count)
+			for i := len(h) - 1; i > 0 && h[(i-1)/2] > h[i]; i = (i - 1) / 2 {
+				h[i], h[(i-1)/2] = h[(i-1)/2], h[i]
+			}
+		case it.Count > h[0]:
+			h[0] = it.Count
+			for i := 0; ; {
+				l, m := 2*i+1, i
+				if l < k && h[l] < h[m] {
+					m = l
+				}
+				if l+1 < k && h[l+1] < h[m] {
+					m = l + 1
+				}
+				if m == i {
+					break
+				}
+				h[i], h[m] = h[m], h[i]
+				i = m
+			}
+		}
+	}
+	for _, it := range t.items {
+		if it.Count >= h[0] {
+			dst = append(dst, it)
+		}
+	}
+	slices.SortFunc(dst[start:], cmpItem[K])
+	return dst[:start+k]
 }
 
 func cmpItem[K cmp.Ordered](a, b Item[K]) int {
@@ -172,23 +223,23 @@ func cmpItem[K cmp.Ordered](a, b Item[K]) int {
 // on the type. The capacities must be equal, else the error wraps
 // ErrIncompatible. It allocates O(capacity).
 func (t *TopK[K]) Merge(o *TopK[K]) error {
-	if o == nil || len(o.heap) == 0 {
+	if o == nil || len(o.items) == 0 {
 		return nil
 	}
 	if t.capacity != o.capacity {
 		return fmt.Errorf("sketch: TopK merge capacity %d with %d: %w", t.capacity, o.capacity, ErrIncompatible)
 	}
 	minA, minB := t.min(), o.min()
-	all := make([]Item[K], 0, len(t.heap)+len(o.heap))
-	for _, a := range t.heap {
+	all := make([]Item[K], 0, len(t.items)+len(o.items))
+	for _, a := range t.items {
 		if j, ok := o.idx[a.Key]; ok {
-			b := o.heap[j]
+			b := o.items[j]
 			all = append(all, Item[K]{Key: a.Key, Count: a.Count + b.Count, Err: a.Err + b.Err})
 		} else {
 			all = append(all, Item[K]{Key: a.Key, Count: a.Count + minB, Err: a.Err + minB})
 		}
 	}
-	for _, b := range o.heap {
+	for _, b := range o.items {
 		if _, ok := t.idx[b.Key]; !ok {
 			all = append(all, Item[K]{Key: b.Key, Count: b.Count + minA, Err: b.Err + minA})
 		}
@@ -204,10 +255,13 @@ func (t *TopK[K]) Merge(o *TopK[K]) error {
 
 // load replaces the counters with items (len <= capacity).
 func (t *TopK[K]) load(items []Item[K]) {
-	t.heap = append(t.heap[:0], items...)
+	t.items = append(t.items[:0], items...)
+	t.heap, t.pos = t.heap[:0], t.pos[:0]
 	clear(t.idx)
-	for i := range t.heap {
-		t.idx[t.heap[i].Key] = int32(i)
+	for i := range t.items {
+		t.idx[t.items[i].Key] = int32(i)
+		t.heap = append(t.heap, int32(i))
+		t.pos = append(t.pos, int32(i))
 	}
 	for i := len(t.heap)/2 - 1; i >= 0; i-- {
 		t.down(i)
@@ -219,8 +273,11 @@ func (t *TopK[K]) Clone() *TopK[K] {
 	if t == nil {
 		return nil
 	}
-	c := &TopK[K]{capacity: t.capacity, total: t.total, heap: make([]Item[K], 0, t.capacity), idx: make(map[K]int32, t.capacity)}
+	c, _ := NewTopK[K](t.capacity)
+	c.total = t.total
+	c.items = append(c.items, t.items...)
 	c.heap = append(c.heap, t.heap...)
+	c.pos = append(c.pos, t.pos...)
 	for k, v := range t.idx {
 		c.idx[k] = v
 	}
@@ -229,7 +286,7 @@ func (t *TopK[K]) Clone() *TopK[K] {
 
 // Reset empties t, keeping its memory.
 func (t *TopK[K]) Reset() {
-	t.heap = t.heap[:0]
+	t.items, t.heap, t.pos = t.items[:0], t.heap[:0], t.pos[:0]
 	clear(t.idx)
 	t.total = 0
 }
@@ -248,7 +305,7 @@ func (t *TopK[K]) AppendBinary(b []byte) ([]byte, error) {
 	b = append(b, topKVersion)
 	b = binary.AppendUvarint(b, uint64(t.capacity))
 	b = binary.AppendUvarint(b, t.total)
-	b = binary.AppendUvarint(b, uint64(len(t.heap)))
+	b = binary.AppendUvarint(b, uint64(len(t.items)))
 	for _, it := range t.Top(nil, 0) {
 		b = appendOrdered(b, it.Key)
 		b = binary.AppendUvarint(b, it.Count)

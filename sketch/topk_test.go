@@ -197,6 +197,13 @@ func BenchmarkTopK(b *testing.B) {
 			_ = s.Merge(o)
 		}
 	})
+	b.Run("top10", func(b *testing.B) {
+		b.ReportAllocs()
+		buf := make([]Item[uint64], 0, 100)
+		for b.Loop() {
+			buf = s.Top(buf[:0], 10)
+		}
+	})
 	data, _ := s.MarshalBinary()
 	b.Run("marshal", func(b *testing.B) {
 		b.ReportAllocs()
