@@ -19,9 +19,8 @@ func Collect[T any]() *Collection[T] { return &Collection[T]{} }
 // shared with whatever produced it. One Collection may end several streams
 // (of one type); their elements then interleave in arrival order.
 type Collection[T any] struct {
-	mu      sync.Mutex
-	events  []stream.Event[T]
-	flushes int
+	mu     sync.Mutex
+	events []stream.Event[T]
 }
 
 // Write appends b.
@@ -32,21 +31,8 @@ func (c *Collection[T]) Write(_ context.Context, b []stream.Event[T]) error {
 	return nil
 }
 
-// Flush records that the input ended (see Flushed).
-func (c *Collection[T]) Flush(context.Context) error {
-	c.mu.Lock()
-	c.flushes++
-	c.mu.Unlock()
-	return nil
-}
-
-// Flushed reports how many streams ending in c have ended (the runtime
-// flushes a sink once when its input ends, also after a cancelled run).
-func (c *Collection[T]) Flushed() int {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.flushes
-}
+// Flush does nothing: everything written is already visible.
+func (c *Collection[T]) Flush(context.Context) error { return nil }
 
 // Len returns the number of elements received so far.
 func (c *Collection[T]) Len() int {
@@ -100,9 +86,9 @@ func (c *Collection[T]) AllEvents() iter.Seq2[int64, T] {
 	}
 }
 
-// Reset forgets the elements received so far and the flush count.
+// Reset forgets the elements received so far.
 func (c *Collection[T]) Reset() {
 	c.mu.Lock()
-	c.events, c.flushes = nil, 0
+	c.events = nil
 	c.mu.Unlock()
 }

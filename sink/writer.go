@@ -15,8 +15,8 @@ const writeBufferSize = 64 << 10
 // JSONLines returns a sink writing each element to w as one line of JSON
 // (encoding/json, HTML characters not escaped), in stream order. Output is
 // buffered: it reaches w when the buffer fills and when the sink is flushed,
-// which the runtime does once when the stream ends (also after a cancelled
-// run), so everything written before Run returns is in w. An element that
+// which the runtime does at every checkpoint and when the stream ends (also
+// after a cancelled run), so everything written before Run returns is in w. An element that
 // does not encode, or an error from w, fails the pipeline. w is not closed;
 // it is written from one goroutine at a time.
 func JSONLines[T any](w io.Writer) stream.Sink[T] {
