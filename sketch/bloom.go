@@ -62,9 +62,10 @@ func (b *Bloom) Add(h uint64) {
 
 // Test reports whether h may have been added: false is certain, true is
 // wrong with the filter's false-positive probability. It does not allocate.
-func (b *Bloom) Test(h uint64) bool {
+func (b *Bloom) Test(h uint64) bool { return b.test(h, mix64(h)|1) }
+
+func (b *Bloom) test(h, h2 uint64) bool {
 	bs := b.f.BitSet()
-	h2 := mix64(h) | 1
 	for i := range b.k {
 		hi, _ := bits.Mul64(h+i*h2, b.m)
 		if !bs.Test(uint(hi)) {
@@ -75,9 +76,10 @@ func (b *Bloom) Test(h uint64) bool {
 }
 
 // TestAndAdd reports Test(h) and then adds h.
-func (b *Bloom) TestAndAdd(h uint64) bool {
+func (b *Bloom) TestAndAdd(h uint64) bool { return b.testAndAdd(h, mix64(h)|1) }
+
+func (b *Bloom) testAndAdd(h, h2 uint64) bool {
 	bs := b.f.BitSet()
-	h2 := mix64(h) | 1
 	seen := true
 	for i := range b.k {
 		hi, _ := bits.Mul64(h+i*h2, b.m)

@@ -222,6 +222,20 @@ func BenchmarkHLLEstimate(b *testing.B) {
 			}
 		})
 	}
+	b.Run("sparse-after-add", func(b *testing.B) {
+		// A new value before each estimate: the sparse buffer is compacted.
+		h := newHLL(b, 0, hashes(1, 1000))
+		b.ReportAllocs()
+		var i uint64
+		for b.Loop() {
+			i++
+			h.Add(mix64(i))
+			h.Estimate()
+			if i%500 == 0 {
+				h.Reset()
+			}
+		}
+	})
 	b.Run("dense-cached", func(b *testing.B) {
 		h := newHLL(b, 0, hashes(1, 100_000))
 		b.ReportAllocs()

@@ -112,8 +112,9 @@ func (r *RotatingBloom) gen(id int64) *rbGen {
 // Test reports whether h may have been added within the horizon (see the
 // type's guarantees), without adding it.
 func (r *RotatingBloom) Test(h uint64) bool {
+	h2 := mix64(h) | 1
 	for i := range r.gens {
-		if g := &r.gens[i]; g.live && g.f.Test(h) {
+		if g := &r.gens[i]; g.live && g.f.test(h, h2) {
 			return true
 		}
 	}
@@ -126,8 +127,9 @@ func (r *RotatingBloom) Test(h uint64) bool {
 func (r *RotatingBloom) TestAndAdd(h uint64, t int64) (seen bool) {
 	id := floorDiv(t, r.span)
 	g := r.gen(id)
+	h2 := mix64(h) | 1
 	for i := range r.gens {
-		if o := &r.gens[i]; o != g && o.live && o.f.Test(h) {
+		if o := &r.gens[i]; o != g && o.live && o.f.test(h, h2) {
 			seen = true
 			break
 		}
@@ -135,7 +137,7 @@ func (r *RotatingBloom) TestAndAdd(h uint64, t int64) (seen bool) {
 	if g == nil {
 		return seen
 	}
-	return g.f.TestAndAdd(h) || seen
+	return g.f.testAndAdd(h, h2) || seen
 }
 
 // Advance drops the generations that lie entirely before watermark-d. Time
