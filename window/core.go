@@ -1,0 +1,263 @@
+package window
+
+import (
+	"fmt"
+	"slices"
+	"time"
+
+	"github.com/weirhq/weir/stream"
+)
+
+// Aggregator is an incremental aggregation of elements of type T into an
+// accumulator A with result R. It has the method set of agg.Aggregator, so
+// every aggregator of package agg (agg.Count, agg.Sum, agg.Distinct, ...) is
+// one; see there for the contract. Aggregators that also implement
+// Reset(acc *A) (agg.Resetter) let windows reuse accumulator memory.
+type Aggregator[T, A, R any] interface {
+	Init() A
+	Add(acc *A, v T, ts int64)
+	Merge(dst, src *A)
+	Result(acc *A) R
+}
+
+type resetter[A any] interface{ Reset(acc *A) }
+
+// core holds what all window engines share: configuration, the aggregator
+// and the outputs. The engines are deterministic: advanced only by process,
+// advance and earlyTick calls.
+type core[K comparable, T, A, R any] struct {
+	cfg    config
+	keyOf  func(T) K
+	ag     Aggregator[T, A, R]
+	rs     resetter[A]
+	result func(k K, start, end int64, acc *A) R
+	out    func(Result[K, R], int64)
+	late   func(T, int64)
+	nLate  func(int)
+	when   func(T) bool
+	early  bool
+	wm     int64
+	L, D   int64 // allowed lateness; emission delay (L with FinalOnly, else 0)
+}
+
+func (c *core[K, T, A, R]) reset(acc *A) {
+	if c.rs != nil {
+		c.rs.Reset(acc)
+		return
+	}
+	*acc = c.ag.Init()
+}
+
+func (c *core[K, T, A, R]) emit(k K, start, end int64, acc *A, f Firing) {
+	c.out(Result[K, R]{Key: k, Start: start, End: end, Value: c.result(k, start, end, acc), Firing: f}, end-1)
+}
+
+func (c *core[K, T, A, R]) retract(k K, start, end int64) {
+	c.out(Result[K, R]{Key: k, Start: start, End: end, Firing: Retract}, end-1)
+}
+
+func (c *core[K, T, A, R]) dropLate(v T, ts int64) {
+	c.nLate(1)
+	c.late(v, ts)
+}
+
+// engine is the deterministic window logic behind an operator.
+type engine[T any] interface {
+	process(b []stream.Event[T])
+	advance(wm int64)
+	earlyTick()
+	retainedFrom() int64
+	outputDelay() int64
+}
+
+func newEngine[K comparable, T, A, R any](a Assigner, c core[K, T, A, R]) (engine[T], error) {
+	c.wm = minTime
+	c.L = c.cfg.lateness
+	if c.cfg.finalOnly {
+		c.D = c.L
+	}
+	c.early = c.cfg.early()
+	if c.cfg.earlyWhen != nil {
+		f, ok := c.cfg.earlyWhen.(func(T) bool)
+		if !ok {
+			return nil, fmt.Errorf("%w: EarlyWhen function is %T, want func(%T) bool", ErrInvalid, c.cfg.earlyWhen, *new(T))
+		}
+		c.when = f
+	}
+	c.rs, _ = c.ag.(resetter[A])
+	switch a.kind {
+	case kindTumbling, kindSliding:
+		return newRing(a, c), nil
+	case kindSession:
+		var gapFn func(T) time.Duration
+		if a.gapFn != nil {
+			f, ok := a.gapFn.(func(T) time.Duration)
+			if !ok {
+				return nil, fmt.Errorf("%w: SessionFunc gap function is %T, want func(%T) time.Duration", ErrInvalid, a.gapFn, *new(T))
+			}
+			gapFn = f
+		}
+		return newSessions(a.gap, gapFn, c), nil
+	default:
+		return newGlobal(c), nil
+	}
+}
+
+// operator adapts an engine to stream.Operator.
+type operator[T any] struct {
+	e            engine[T]
+	err          error
+	fail         func(error)
+	every        int64
+	nextEarly    int64
+	startedEarly bool
+}
+
+func (o *operator[T]) check() {
+	if o.err != nil {
+		o.fail(o.err)
+	}
+}
+
+func (o *operator[T]) ProcessBatch(b []stream.Event[T]) {
+	o.check()
+	o.e.process(b)
+}
+
+func (o *operator[T]) OnWatermark(wm int64) {
+	o.check()
+	o.e.advance(wm)
+}
+
+// OnEnd does nothing: the final watermark has fired everything, and a
+// cancelled run must not fire incomplete windows.
+func (o *operator[T]) OnEnd() { o.check() }
+
+func (o *operator[T]) OnProcessingTime(now int64) {
+	if o.every <= 0 || o.err != nil {
+		return
+	}
+	if !o.startedEarly {
+		o.startedEarly, o.nextEarly = true, now+o.every
+		return
+	}
+	if now >= o.nextEarly {
+		o.e.earlyTick()
+		o.nextEarly = now + o.every
+	}
+}
+
+func (o *operator[T]) RetainedFrom() int64 {
+	if o.err != nil {
+		return maxTime
+	}
+	return o.e.retainedFrom()
+}
+
+func (o *operator[T]) OutputDelay() int64 {
+	if o.err != nil {
+		return 0
+	}
+	return o.e.outputDelay()
+}
+
+var _ stream.Retainer = (*operator[int])(nil)
+var _ stream.ProcessingTimeOperator = (*operator[int])(nil)
+
+func build[K comparable, T, A, R any](ks stream.KeyedStream[K, T], a Assigner, ag Aggregator[T, A, R], result func(K, int64, int64, *A) R, kindName string, opts []Option) (stream.Stream[Result[K, R]], stream.Stream[T]) {
+	cfg := newConfig(opts)
+	keyOf := ks.Key()
+	return stream.ApplyKeyedWithSide(ks, kindName, func(c *stream.OpContext[Result[K, R]], side *stream.Collector[T]) stream.Operator[T] {
+		o := &operator[T]{fail: c.Fail, every: cfg.earlyEvery}
+		err := cfg.validate(a)
+		if err == nil && ag == nil {
+			err = fmt.Errorf("%w: nil aggregator", ErrInvalid)
+		}
+		if err == nil {
+			if result == nil {
+				result = func(_ K, _, _ int64, acc *A) R { return ag.Result(acc) }
+			}
+			out := c.Out
+			o.e, err = newEngine(a, core[K, T, A, R]{
+				cfg: cfg, keyOf: keyOf, ag: ag, result: result,
+				out:   func(r Result[K, R], ts int64) { out.EmitAt(r, ts) },
+				late:  func(v T, ts int64) { side.EmitAt(v, ts) },
+				nLate: c.CountLate,
+			})
+		}
+		o.err = err
+		return o
+	}, cfg.stage...)
+}
+
+// Aggregate windows a keyed stream with assigner a and folds each (key,
+// window) with the aggregator ag, emitting one Result per firing: by
+// default one OnTime result per window that received elements, when the
+// watermark passes its end, and a Late update per allowed-late element (see
+// AllowedLateness, EarlyEvery, EarlyEveryCount, FinalOnly, Discarding).
+// Results travel at event time End-1.
+//
+// Late elements (beyond the allowed lateness) are counted in the stage's
+// Late metric and discarded; use AggregateLate to receive them. At the end
+// of bounded input every window fires; a cancelled run fires nothing more.
+// State is dropped when the watermark passes a window's end plus the allowed
+// lateness. Invalid assigners or options fail the stage with ErrInvalid.
+func Aggregate[K comparable, T, A, R any](ks stream.KeyedStream[K, T], a Assigner, ag Aggregator[T, A, R], opts ...Option) stream.Stream[Result[K, R]] {
+	out, _ := build(ks, a, ag, nil, "window", opts)
+	return out
+}
+
+// AggregateLate is Aggregate that also returns the late stream: every
+// element too late for all of its windows (the watermark had passed each
+// window's end plus the allowed lateness when it arrived), at its own event
+// time, in arrival order. The late stream may be left unconsumed.
+func AggregateLate[K comparable, T, A, R any](ks stream.KeyedStream[K, T], a Assigner, ag Aggregator[T, A, R], opts ...Option) (stream.Stream[Result[K, R]], stream.Stream[T]) {
+	return build(ks, a, ag, nil, "window", opts)
+}
+
+// Process is the full-window variant of Aggregate: it keeps every element of
+// each (key, window) and calls fn with all of them, sorted by event time
+// (stable), at each firing. fn must not keep elems after it returns.
+//
+// It is the costly choice: state grows with the number of elements (about
+// 16 bytes plus the size of T per element) and each firing does work
+// proportional to the window's elements. Prefer Aggregate with an
+// incremental aggregator whenever the result can be computed incrementally.
+func Process[K comparable, T, R any](ks stream.KeyedStream[K, T], a Assigner, fn func(key K, start, end int64, elems []stream.Event[T]) R, opts ...Option) stream.Stream[Result[K, R]] {
+	var result func(K, int64, int64, *[]stream.Event[T]) R
+	if fn != nil {
+		result = func(k K, s, e int64, acc *[]stream.Event[T]) R {
+			slices.SortStableFunc(*acc, func(x, y stream.Event[T]) int {
+				switch {
+				case x.Time < y.Time:
+					return -1
+				case x.Time > y.Time:
+					return 1
+				}
+				return 0
+			})
+			return fn(k, s, e, *acc)
+		}
+	}
+	var ag Aggregator[T, []stream.Event[T], R] = listAgg[T, R]{}
+	if fn == nil {
+		ag = nil
+	}
+	out, _ := build(ks, a, ag, result, "window.process", opts)
+	return out
+}
+
+// listAgg keeps every element; its Result is never called (Process passes
+// its own result function).
+type listAgg[T, R any] struct{}
+
+func (listAgg[T, R]) Init() []stream.Event[T] { return nil }
+func (listAgg[T, R]) Add(acc *[]stream.Event[T], v T, ts int64) {
+	*acc = append(*acc, stream.Event[T]{Value: v, Time: ts})
+}
+func (listAgg[T, R]) Merge(dst, src *[]stream.Event[T]) { *dst = append(*dst, *src...) }
+func (listAgg[T, R]) Result(*[]stream.Event[T]) R       { var r R; return r }
+func (listAgg[T, R]) Reset(acc *[]stream.Event[T]) {
+	clear(*acc)
+	*acc = (*acc)[:0]
+}

@@ -1,0 +1,399 @@
+package window
+
+import (
+	"math/bits"
+
+	"github.com/weirhq/weir/stream"
+)
+
+// ringEngine runs tumbling and sliding windows. Time is cut into panes of
+// P = gcd(size, slide); window k is [off+k*S, off+k*S+Z) and covers panes
+// [k*m, k*m+w) with m = S/P, w = Z/P. Each key keeps a ring of its panes, so
+// an element costs one map lookup and one Add. Firings are global: when the
+// watermark passes the end of the next window due, every active key is
+// visited once (emit, purge); between window ends a watermark costs O(1).
+type ringEngine[K comparable, T, A, R any] struct {
+	core[K, T, A, R]
+	P, S, Z, off int64
+	m, w         int64
+
+	keys   map[K]*rkey[K, A]
+	active []*rkey[K, A]
+	free   []*rkey[K, A]
+	dirty  []*rkey[K, A]
+	next   int64 // end of the next window to emit; maxTime: none
+	// purgeAt is a lower bound of the watermark at which some held pane can
+	// be purged (maxTime: none): advance sweeps all keys when it passes.
+	purgeAt int64
+
+	// pane cache for the last element's pane, valid for cwm
+	cq, cLo, cHi int64
+	cState       uint8
+	cwm          int64
+
+	scratch     A
+	scratchInit bool
+}
+
+const (
+	paneOpen  = iota // no window of the pane emitted yet
+	paneFired        // some windows emitted, some still held
+	paneLate         // every window purged: elements are late
+)
+
+type pane[A any] struct {
+	acc       A
+	has, init bool
+}
+
+type rkey[K comparable, A any] struct {
+	key      K
+	ring     []pane[A] // length a power of two
+	head     int       // ring index of pane base
+	base     int64
+	n        int // panes base .. base+n-1 are held
+	pos      int // index in active
+	since    int // elements since the last early firing
+	dlo, dhi int64
+}
+
+func newRing[K comparable, T, A, R any](a Assigner, c core[K, T, A, R]) *ringEngine[K, T, A, R] {
+	e := &ringEngine[K, T, A, R]{core: c, S: a.slide, Z: a.size, keys: map[K]*rkey[K, A]{}, next: maxTime, purgeAt: maxTime}
+	e.P = gcd(a.size, a.slide)
+	e.off = a.off % a.slide
+	if e.off < 0 {
+		e.off += a.slide
+	}
+	e.m, e.w = e.S/e.P, e.Z/e.P
+	e.cLo, e.cHi = 0, 0
+	return e
+}
+
+func (e *ringEngine[K, T, A, R]) start(k int64) int64 { return e.off + k*e.S }
+func (e *ringEngine[K, T, A, R]) end(k int64) int64   { return e.off + k*e.S + e.Z }
+func (e *ringEngine[K, T, A, R]) kLo(q int64) int64   { return floorDiv(q-e.w, e.m) + 1 }
+func (e *ringEngine[K, T, A, R]) kHi(q int64) int64   { return floorDiv(q, e.m) }
+
+// emitted reports whether window k has had its on-time (or, FinalOnly, its
+// only) firing; purged whether its state is gone for good.
+func (e *ringEngine[K, T, A, R]) emitted(k int64) bool { return satAdd(e.end(k)-1, e.D) <= e.wm }
+func (e *ringEngine[K, T, A, R]) purged(k int64) bool  { return satAdd(e.end(k)-1, e.L) <= e.wm }
+
+func (r *rkey[K, A]) at(q int64) *pane[A] {
+	return &r.ring[(r.head+int(q-r.base))&(len(r.ring)-1)]
+}
+
+func (r *rkey[K, A]) holds(q int64) bool { return q >= r.base && q < r.base+int64(r.n) }
+
+func (r *rkey[K, A]) grow(need int) {
+	c := 1 << bits.Len(uint(need-1))
+	if c < 2 {
+		c = 2
+	}
+	if c <= len(r.ring) {
+		return
+	}
+	nr := make([]pane[A], c)
+	for i := range r.ring {
+		nr[i] = r.ring[(r.head+i)&(len(r.ring)-1)]
+	}
+	r.ring, r.head = nr, 0
+}
+
+// slot returns pane q, extending the held range to include it.
+func (r *rkey[K, A]) slot(q int64) *pane[A] {
+	switch {
+	case r.n == 0:
+		if len(r.ring) == 0 {
+			r.grow(2)
+		}
+		r.base, r.n = q, 1
+	case q >= r.base+int64(r.n):
+		need := int(q-r.base) + 1
+		if need > len(r.ring) {
+			r.grow(need)
+		}
+		r.n = need
+	case q < r.base:
+		d := int(r.base - q)
+		if r.n+d > len(r.ring) {
+			r.grow(r.n + d)
+		}
+		r.head = (r.head - d) & (len(r.ring) - 1)
+		r.base = q
+		r.n += d
+	}
+	return r.at(q)
+}
+
+func (e *ringEngine[K, T, A, R]) paneState(q int64) uint8 {
+	switch {
+	case e.purged(e.kHi(q)):
+		return paneLate
+	case e.emitted(e.kLo(q)):
+		return paneFired
+	}
+	return paneOpen
+}
+
+func (e *ringEngine[K, T, A, R]) process(b []stream.Event[T]) {
+	for i := range b {
+		v, ts := b[i].Value, b[i].Time
+		if ts < e.cLo || ts >= e.cHi || e.cwm != e.wm {
+			e.cq = floorDiv(ts-e.off, e.P)
+			e.cLo = e.off + e.cq*e.P
+			e.cHi = e.cLo + e.P
+			e.cState, e.cwm = e.paneState(e.cq), e.wm
+		}
+		if e.cState == paneLate {
+			e.dropLate(v, ts)
+			continue
+		}
+		q := e.cq
+		k := e.keyOf(v)
+		rk := e.keys[k]
+		if rk == nil {
+			rk = e.newKey(k)
+		}
+		var p *pane[A]
+		if rk.holds(q) {
+			p = rk.at(q)
+		} else {
+			p = rk.slot(q)
+		}
+		if !p.init {
+			p.acc, p.init = e.ag.Init(), true
+		}
+		e.ag.Add(&p.acc, v, ts)
+		if !p.has {
+			p.has = true
+			e.noteNext(q)
+			if d := satAdd(e.end(e.kHi(q))-1, e.L); d < e.purgeAt {
+				e.purgeAt = d
+			}
+		}
+		if e.cState == paneFired {
+			e.lateUpdate(rk, q)
+		}
+		if e.early {
+			e.touch(rk, q, v)
+		}
+	}
+}
+
+// noteNext lowers next to the first not yet emitted window of pane q.
+func (e *ringEngine[K, T, A, R]) noteNext(q int64) {
+	for k := e.kLo(q); k <= e.kHi(q); k++ {
+		if !e.emitted(k) {
+			if en := e.end(k); en < e.next {
+				e.next = en
+			}
+			return
+		}
+	}
+}
+
+// lateUpdate re-fires the emitted but not purged windows of pane q.
+func (e *ringEngine[K, T, A, R]) lateUpdate(rk *rkey[K, A], q int64) {
+	for k := e.kLo(q); k <= e.kHi(q); k++ {
+		if e.emitted(k) && !e.purged(k) {
+			e.emitWindow(rk, k, Late)
+		}
+	}
+}
+
+func (e *ringEngine[K, T, A, R]) touch(rk *rkey[K, A], q int64, v T) {
+	if rk.since == 0 {
+		rk.dlo, rk.dhi = q, q
+		e.dirty = append(e.dirty, rk)
+	} else {
+		rk.dlo, rk.dhi = min(rk.dlo, q), max(rk.dhi, q)
+	}
+	rk.since++
+	if (e.cfg.earlyCount > 0 && rk.since >= e.cfg.earlyCount) || (e.when != nil && e.when(v)) {
+		e.fireEarly(rk)
+	}
+}
+
+func (e *ringEngine[K, T, A, R]) fireEarly(rk *rkey[K, A]) {
+	if rk.since == 0 {
+		return
+	}
+	for k := e.kLo(rk.dlo); k <= e.kHi(rk.dhi); k++ {
+		if !e.emitted(k) {
+			e.emitWindow(rk, k, Early)
+		}
+	}
+	rk.since = 0
+}
+
+func (e *ringEngine[K, T, A, R]) earlyTick() {
+	d := e.dirty
+	for _, rk := range d {
+		e.fireEarly(rk)
+	}
+	clear(d)
+	e.dirty = d[:0]
+}
+
+func (e *ringEngine[K, T, A, R]) newKey(k K) *rkey[K, A] {
+	var rk *rkey[K, A]
+	if n := len(e.free); n > 0 {
+		rk, e.free = e.free[n-1], e.free[:n-1]
+	} else {
+		rk = &rkey[K, A]{}
+	}
+	rk.key, rk.pos = k, len(e.active)
+	e.keys[k] = rk
+	e.active = append(e.active, rk)
+	return rk
+}
+
+// release drops an empty key (active[rk.pos] == rk).
+func (e *ringEngine[K, T, A, R]) release(rk *rkey[K, A]) {
+	delete(e.keys, rk.key)
+	last := len(e.active) - 1
+	e.active[rk.pos] = e.active[last]
+	e.active[rk.pos].pos = rk.pos
+	e.active[last] = nil
+	e.active = e.active[:last]
+	var zero K
+	rk.key, rk.since, rk.n = zero, 0, 0
+	e.free = append(e.free, rk)
+}
+
+// emitWindow emits window k of rk if it holds any element.
+func (e *ringEngine[K, T, A, R]) emitWindow(rk *rkey[K, A], k int64, f Firing) {
+	q0 := k * e.m
+	if e.w == 1 {
+		if !rk.holds(q0) {
+			return
+		}
+		p := rk.at(q0)
+		if !p.has {
+			return
+		}
+		e.emit(rk.key, e.start(k), e.end(k), &p.acc, f)
+		if e.cfg.discarding {
+			e.reset(&p.acc)
+			p.has = false
+		}
+		return
+	}
+	lo, hi := max(q0, rk.base), min(q0+e.w, rk.base+int64(rk.n))
+	found := false
+	for q := lo; q < hi; q++ {
+		p := rk.at(q)
+		if !p.has {
+			continue
+		}
+		if !found {
+			if e.scratchInit {
+				e.reset(&e.scratch)
+			} else {
+				e.scratch, e.scratchInit = e.ag.Init(), true
+			}
+			found = true
+		}
+		e.ag.Merge(&e.scratch, &p.acc)
+	}
+	if found {
+		e.emit(rk.key, e.start(k), e.end(k), &e.scratch, f)
+	}
+}
+
+func (e *ringEngine[K, T, A, R]) advance(wm int64) {
+	if wm <= e.wm {
+		return
+	}
+	e.wm = wm
+	for e.next != maxTime && satAdd(e.next-1, e.D) <= wm {
+		E := e.next
+		k := (E - e.off - e.Z) / e.S
+		nn := int64(maxTime)
+		for i := 0; i < len(e.active); {
+			rk := e.active[i]
+			e.emitWindow(rk, k, OnTime)
+			e.purge(rk, E)
+			if rk.n == 0 {
+				e.release(rk)
+				continue
+			}
+			if c := e.nextEnd(rk, k); c < nn {
+				nn = c
+			}
+			i++
+		}
+		e.next = nn
+	}
+	if e.purgeAt <= wm {
+		e.purgeAt = maxTime
+		for i := 0; i < len(e.active); {
+			rk := e.active[i]
+			e.purge(rk, maxTime)
+			if rk.n == 0 {
+				e.release(rk)
+				continue
+			}
+			if d := satAdd(e.end(e.kHi(rk.base))-1, e.L); d < e.purgeAt {
+				e.purgeAt = d
+			}
+			i++
+		}
+	}
+}
+
+// purge drops rk's front panes whose windows have all been emitted (up to
+// the window ending at E) and purged.
+func (e *ringEngine[K, T, A, R]) purge(rk *rkey[K, A], E int64) {
+	for rk.n > 0 {
+		kh := e.kHi(rk.base)
+		if e.end(kh) > E || !e.purged(kh) {
+			return
+		}
+		p := &rk.ring[rk.head]
+		if p.init {
+			if e.rs != nil {
+				e.rs.Reset(&p.acc)
+			} else {
+				var zero A
+				p.acc, p.init = zero, false
+			}
+		}
+		p.has = false
+		rk.head = (rk.head + 1) & (len(rk.ring) - 1)
+		rk.base++
+		rk.n--
+	}
+}
+
+// nextEnd returns the end of rk's first window after window k holding an
+// element, or maxTime.
+func (e *ringEngine[K, T, A, R]) nextEnd(rk *rkey[K, A], k int64) int64 {
+	for q := rk.base; q < rk.base+int64(rk.n); q++ {
+		if !rk.at(q).has {
+			continue
+		}
+		kh := e.kHi(q)
+		if kh <= k {
+			continue
+		}
+		return e.end(max(e.kLo(q), k+1))
+	}
+	return maxTime
+}
+
+func (e *ringEngine[K, T, A, R]) retainedFrom() int64 {
+	r := int64(maxTime)
+	for _, rk := range e.active {
+		for q := rk.base; q < rk.base+int64(rk.n); q++ {
+			if rk.at(q).has {
+				r = min(r, e.off+q*e.P)
+				break
+			}
+		}
+	}
+	return r
+}
+
+func (e *ringEngine[K, T, A, R]) outputDelay() int64 { return e.Z }
