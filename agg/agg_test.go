@@ -295,6 +295,18 @@ func TestEmptyAndEdges(t *testing.T) {
 
 type opaque struct{ x int }
 
+// point encodes itself, with pointer receivers.
+type point struct{ X, Y int8 }
+
+func (p *point) MarshalBinary() ([]byte, error) { return []byte{byte(p.X), byte(p.Y)}, nil }
+func (p *point) UnmarshalBinary(b []byte) error {
+	if len(b) != 2 {
+		return ErrCorrupt
+	}
+	p.X, p.Y = int8(b[0]), int8(b[1])
+	return nil
+}
+
 func TestCodecErrors(t *testing.T) {
 	f := First(func(v opaque) opaque { return v })
 	acc := fold(f, []opaque{{1}}, func(opaque) int64 { return 0 })
@@ -309,6 +321,7 @@ func TestCodecErrors(t *testing.T) {
 	// Value kinds round-trip.
 	roundTrip(t, First(func(v []byte) []byte { return v }), [][]byte{[]byte("xy")}, func(a, b []byte) bool { return string(a) == string(b) })
 	roundTrip(t, Last(func(v bool) bool { return v }), []bool{true}, eqExact[bool])
+	roundTrip(t, Last(func(v point) point { return v }), []point{{-1, 2}}, eqExact[point])
 	roundTrip(t, Last(func(v int8) int8 { return v }), []int8{-5}, eqExact[int8])
 	roundTrip(t, Last(func(v uint16) uint16 { return v }), []uint16{65535}, eqExact[uint16])
 	roundTrip(t, Last(func(v float32) float32 { return v }), []float32{1.5}, eqExact[float32])

@@ -12,7 +12,8 @@ import (
 // through reflect, others through encoding.BinaryMarshaler/Unmarshaler.
 type valCodec[V any] struct {
 	kind reflect.Kind // reflect.Invalid: no encoding
-	bin  bool
+	bin  bool         // V or *V implements encoding.BinaryMarshaler
+	ptr  bool         // only *V does
 }
 
 var (
@@ -22,8 +23,13 @@ var (
 
 func newValCodec[V any]() valCodec[V] {
 	t := reflect.TypeFor[V]()
-	if t.Implements(binMarshaler) && reflect.PointerTo(t).Implements(binUnmarshaler) {
-		return valCodec[V]{bin: true}
+	if reflect.PointerTo(t).Implements(binUnmarshaler) {
+		if t.Implements(binMarshaler) {
+			return valCodec[V]{bin: true}
+		}
+		if reflect.PointerTo(t).Implements(binMarshaler) {
+			return valCodec[V]{bin: true, ptr: true}
+		}
 	}
 	switch k := t.Kind(); k {
 	case reflect.String, reflect.Bool,
@@ -41,7 +47,11 @@ func newValCodec[V any]() valCodec[V] {
 
 func (c valCodec[V]) append(dst []byte, v V) ([]byte, error) {
 	if c.bin {
-		b, err := any(v).(encoding.BinaryMarshaler).MarshalBinary()
+		m, _ := any(v).(encoding.BinaryMarshaler)
+		if c.ptr {
+			m = any(&v).(encoding.BinaryMarshaler)
+		}
+		b, err := m.MarshalBinary()
 		if err != nil {
 			return dst, err
 		}
