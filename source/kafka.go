@@ -56,9 +56,6 @@ const (
 	// maxPoints bounds a partition's commit index; beyond it every other
 	// point is dropped (answers only become more conservative).
 	maxPoints = 4096
-	// closeFallback closes a finished source's client if neither a final
-	// checkpoint nor Close does (a failed run).
-	closeFallback = 15 * time.Second
 )
 
 // KafkaOption configures a Kafka source.
@@ -173,9 +170,9 @@ func Kafka[T any](decode func(*kgo.Record) (T, error), opts ...KafkaOption) *Kaf
 	return s
 }
 
-// Close commits what is safe to commit and closes the source's client. It is
-// called by the source itself after the final checkpoint completes, and may
-// be called after the pipeline's Run returns; calling it again does nothing.
+// Close closes the source's client (leaving its consumer group). The
+// pipeline calls it when Run ends, after the final checkpoint committed what
+// is safe; calling it again does nothing.
 func (s *KafkaSource[T]) Close() error {
 	s.mu.Lock()
 	r := s.run
@@ -272,10 +269,7 @@ type kafkaRun[T any] struct {
 	parts    map[topicPart]*partState
 	assigned bool                            // a group assignment happened
 	pending  map[uint64]map[*partState]int64 // checkpoint id → barrier offsets
-	lastID   uint64                          // the last prepared checkpoint
-	ended    bool                            // Run returned
 	closed   bool
-	timer    *time.Timer
 
 	commitMu sync.Mutex // serialises commits
 }
@@ -332,7 +326,6 @@ func (s *KafkaSource[T]) Run(ctx context.Context, out *stream.Emitter[T]) error 
 	r.mu.Lock()
 	r.cl = cl
 	r.mu.Unlock()
-	defer r.runEnded()
 
 	out.OnCheckpoint(stream.CheckpointFuncs{Prepare: r.prepare, Complete: r.complete})
 
@@ -544,7 +537,6 @@ func (r *kafkaRun[T]) prepare(id uint64) {
 		snap[ps] = ps.next
 	}
 	r.pending[id] = snap
-	r.lastID = max(r.lastID, id)
 }
 
 // complete commits the safe offsets of checkpoint id (another goroutine).
@@ -572,13 +564,8 @@ func (r *kafkaRun[T]) complete(id uint64, retainedFrom int64) {
 			parts = append(parts, ps)
 		}
 	}
-	final := r.ended && id >= r.lastID
 	r.mu.Unlock()
 	r.commit(commit, parts)
-	if final {
-		// The final checkpoint of a graceful end: nothing else will come.
-		r.close()
-	}
 }
 
 func addCommit(m map[string]map[int32]kgo.EpochOffset, tp topicPart, off int64) {
@@ -681,17 +668,6 @@ func (r *kafkaRun[T]) onLost(_ context.Context, _ *kgo.Client, lost map[string][
 	}
 }
 
-// runEnded is deferred by Run: the client stays open for the final
-// checkpoint, which closes it; a fallback timer closes it if none comes.
-func (r *kafkaRun[T]) runEnded() {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	r.ended = true
-	if !r.closed {
-		r.timer = time.AfterFunc(closeFallback, r.close)
-	}
-}
-
 func (r *kafkaRun[T]) close() {
 	r.mu.Lock()
 	if r.closed || r.cl == nil {
@@ -700,9 +676,6 @@ func (r *kafkaRun[T]) close() {
 		return
 	}
 	r.closed = true
-	if r.timer != nil {
-		r.timer.Stop()
-	}
 	cl := r.cl
 	r.mu.Unlock()
 	// Close revokes the group's partitions (committing their safe offsets in

@@ -1,7 +1,6 @@
 package source_test
 
 import (
-	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -12,10 +11,12 @@ import (
 
 	"github.com/twmb/franz-go/pkg/kgo"
 
+	"github.com/weirhq/weir/agg"
 	"github.com/weirhq/weir/internal/kafkatest"
 	"github.com/weirhq/weir/sink"
 	"github.com/weirhq/weir/source"
 	"github.com/weirhq/weir/stream"
+	"github.com/weirhq/weir/window"
 )
 
 // vote is the test input: a key and an event time in Unix milliseconds.
@@ -74,29 +75,14 @@ func genVotes(n, keys int, span time.Duration, badEvery int, seed uint64) ([]*kg
 	return recs, oracle
 }
 
-// countPerMinute is a keyed one-minute tumbling count built on
-// stream.Process with event-time timers (a stand-in for window.Aggregate).
+// countPerMinute is a keyed one-minute tumbling count (window.Aggregate
+// with agg.Count).
 func countPerMinute(s stream.Stream[vote]) stream.Stream[winCount] {
-	const minute = int64(time.Minute)
 	ks := stream.KeyBy(s, func(v vote) string { return v.K })
-	return stream.Process(ks,
-		func(c *stream.KeyedContext[string, map[int64]int, winCount], v vote) {
-			w := c.Time() - c.Time()%minute
-			st := c.State()
-			if *st == nil {
-				*st = map[int64]int{}
-			}
-			(*st)[w]++
-			c.SetEventTimer(w + minute - 1)
-		},
-		func(c *stream.KeyedContext[string, map[int64]int, winCount], t stream.Timer) {
-			w := t.Time + 1 - minute
-			st := c.State()
-			if n := (*st)[w]; n > 0 {
-				c.Emit(winCount{K: c.Key(), W: w, N: n})
-				delete(*st, w)
-			}
-		}, stream.Name("count"))
+	res := window.Aggregate(ks, window.Tumbling(time.Minute), agg.Count[vote](), window.StageOptions(stream.Name("count")))
+	return stream.Map(res, func(r window.Result[string, int64]) winCount {
+		return winCount{K: r.Key, W: r.Start, N: int(r.Value)}
+	})
 }
 
 func countRecord(c winCount) *kgo.Record {
@@ -165,5 +151,3 @@ func diffCounts(t testing.TB, got, want map[wk]int, exact bool) {
 		t.Errorf("%d of %d counts wrong", bad, len(want))
 	}
 }
-
-var _ = bytes.Equal

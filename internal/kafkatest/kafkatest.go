@@ -53,10 +53,12 @@ func (c *Cluster) Client(tb testing.TB, opts ...kgo.Opt) *kgo.Client {
 }
 
 // Produce writes the records synchronously (their Topic must be set) in
-// chunks, so that large inputs do not exceed the producer's buffer.
-func (c *Cluster) Produce(tb testing.TB, recs []*kgo.Record) {
+// chunks, so that large inputs do not exceed the producer's buffer. opts
+// configure the producing client (kgo.RecordPartitioner(kgo.ManualPartitioner())
+// to honour each record's Partition).
+func (c *Cluster) Produce(tb testing.TB, recs []*kgo.Record, opts ...kgo.Opt) {
 	tb.Helper()
-	cl := c.Client(tb, kgo.ProducerLinger(time.Millisecond), kgo.MaxBufferedRecords(1<<20))
+	cl := c.Client(tb, append([]kgo.Opt{kgo.ProducerLinger(time.Millisecond), kgo.MaxBufferedRecords(1 << 20)}, opts...)...)
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
 	var first error
