@@ -26,6 +26,7 @@ type sessionEngine[K comparable, T, A, R any] struct {
 	bheap   int64Heap
 	spare   [][]sref[K, A]
 	popped  []int64
+	epoch   uint64 // advance count
 }
 
 type session[A any] struct {
@@ -34,7 +35,8 @@ type session[A any] struct {
 	emitted    bool  // a result for [start, end) is out
 	fired      bool  // the on-time (or a late) firing of [start, end) is out
 	dirty      bool  // changed since the last early firing
-	tb         int64 // bucket the session's deadline is registered in
+	tb         int64  // bucket the session's deadline is registered in
+	tbEpoch    uint64 // advance during which tb was registered
 }
 
 type skey[K comparable, A any] struct {
@@ -56,7 +58,7 @@ func newSessions[K comparable, T, A, R any](gap int64, gapFn func(T) time.Durati
 	e := &sessionEngine[K, T, A, R]{core: c, gap: gap, gapFn: gapFn, keys: map[K]*skey[K, A]{}, buckets: map[int64][]sref[K, A]{}}
 	e.res = max(gap/16, 1)
 	if gapFn != nil {
-		e.res = int64(time.Millisecond)
+		e.res = 0 // set from the first element's gap
 	}
 	return e
 }
@@ -75,7 +77,7 @@ func (e *sessionEngine[K, T, A, R]) register(k *skey[K, A], s *session[A]) {
 	if s.tb == b {
 		return
 	}
-	s.tb = b
+	s.tb, s.tbEpoch = b, e.epoch
 	l, ok := e.buckets[b]
 	if !ok {
 		heap.Push(&e.bheap, b)
@@ -92,6 +94,9 @@ func (e *sessionEngine[K, T, A, R]) process(b []stream.Event[T]) {
 		g := e.gap
 		if e.gapFn != nil {
 			g = max(int64(e.gapFn(v)), 1)
+			if e.res == 0 {
+				e.res = max(g/16, 1)
+			}
 		}
 		lo, hi := ts, satAdd(ts, g)
 		k := e.keyOf(v)
@@ -220,6 +225,10 @@ func (e *sessionEngine[K, T, A, R]) advance(wm int64) {
 		return
 	}
 	e.wm = wm
+	if e.res == 0 {
+		return // no element yet (dynamic gap)
+	}
+	e.epoch++
 	// take the due buckets out first: re-registrations while firing go to
 	// fresh buckets, processed at a later watermark
 	e.popped = e.popped[:0]
@@ -258,7 +267,7 @@ func (e *sessionEngine[K, T, A, R]) fireKey(sk *skey[K, A]) {
 			}
 			continue
 		}
-		if s.tb <= floorDiv(e.wm, e.res) { // its bucket was taken
+		if s.tb <= floorDiv(e.wm, e.res) && s.tbEpoch != e.epoch { // its bucket was taken
 			s.tb = noBucket
 		}
 		keep = append(keep, s)
