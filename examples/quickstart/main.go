@@ -36,6 +36,7 @@ type Count struct {
 	Views  int
 }
 
+// String formats a count as one line of output: minute, page, views.
 func (c Count) String() string {
 	return fmt.Sprintf("%s  %-9s %d", c.Minute.Format("15:04"), c.Page, c.Views)
 }

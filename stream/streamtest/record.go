@@ -26,8 +26,9 @@ type Entry[T any] struct {
 // pipeline runs (they return snapshots) and after.
 //
 // Elements coming from parallel instances (after a KeyBy with Parallelism >
-// 1, or a Union) interleave in no defined order between two watermarks;
-// compare such output with SortedTrace, or sort Values yourself.
+// 1, or a Union) interleave in no defined order, and one instance may
+// deliver an element before the merged watermark has caught up with the
+// other instances: compare such output with SortedTrace, or sort Values.
 type Recorder[T any] struct {
 	mu      sync.Mutex
 	entries []Entry[T]
@@ -142,42 +143,68 @@ func (r *Recorder[T]) Ended() (ended, final bool) {
 //	wm max
 func (r *Recorder[T]) Trace() string { return render(r.Entries(), false) }
 
-// SortedTrace is Trace with the elements between two watermarks sorted by
-// time, then by their text, so output from parallel instances compares
-// deterministically. Watermarks stay in place.
+// SortedTrace is Trace in a canonical order that does not depend on how the
+// parallel instances of a stage (after a KeyBy with Parallelism > 1) were
+// scheduled. Each element is moved down to just before the first watermark,
+// at or after its arrival, that is at or above its time (the watermark it
+// could not arrive after without being late), and the elements before each
+// watermark are sorted by time, then by their text. Watermarks stay in
+// place. An element arriving after a watermark above its time (late) stays
+// before the next watermark.
 func (r *Recorder[T]) SortedTrace() string { return render(r.Entries(), true) }
 
-func render[T any](entries []Entry[T], sorted bool) string {
-	type line struct {
-		t int64
-		s string
-	}
+type line struct {
+	t    int64
+	s    string
+	late bool // arrived after a watermark at or above t
+}
+
+func render[T any](entries []Entry[T], canonical bool) string {
 	var b strings.Builder
-	var run []line
-	flush := func() {
-		if sorted {
-			slices.SortFunc(run, func(x, y line) int {
-				return cmp.Or(cmp.Compare(x.t, y.t), strings.Compare(x.s, y.s))
-			})
-		}
-		for _, l := range run {
+	var pending []line
+	wm := stream.MinTime
+	emit := func(ls []line) {
+		for _, l := range ls {
 			b.WriteString(l.s)
 			b.WriteByte('\n')
 		}
-		run = run[:0]
 	}
 	for _, e := range entries {
-		if e.IsWatermark {
-			flush()
-			b.WriteString("wm ")
-			b.WriteString(FormatTime(e.Watermark))
-			b.WriteByte('\n')
+		if !e.IsWatermark {
+			pending = append(pending, line{e.Event.Time, fmt.Sprintf("%v@%s", e.Event.Value, FormatTime(e.Event.Time)), e.Event.Time <= wm})
+			if !canonical {
+				emit(pending)
+				pending = pending[:0]
+			}
 			continue
 		}
-		run = append(run, line{e.Event.Time, fmt.Sprintf("%v@%s", e.Event.Value, FormatTime(e.Event.Time))})
+		if canonical {
+			// Elements at or below the watermark (and late ones) go before
+			// it; later ones wait for a later watermark.
+			var now, later []line
+			for _, l := range pending {
+				if l.t <= e.Watermark || l.late {
+					now = append(now, l)
+				} else {
+					later = append(later, l)
+				}
+			}
+			sortLines(now)
+			emit(now)
+			pending = later
+		}
+		wm = max(wm, e.Watermark)
+		b.WriteString("wm ")
+		b.WriteString(FormatTime(e.Watermark))
+		b.WriteByte('\n')
 	}
-	flush()
+	sortLines(pending)
+	emit(pending)
 	return b.String()
+}
+
+func sortLines(ls []line) {
+	slices.SortFunc(ls, func(x, y line) int { return cmp.Or(cmp.Compare(x.t, y.t), strings.Compare(x.s, y.s)) })
 }
 
 // FormatTime formats an event time as Trace does: the number, or "min" and

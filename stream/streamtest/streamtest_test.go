@@ -20,6 +20,7 @@ func TestScriptTrace(t *testing.T) {
 	out := streamtest.Record(stream.Map(streamtest.From(p, in), func(x int) int { return 2 * x }))
 	streamtest.Run(t, p)
 	streamtest.Equal(t, out.Trace(), "2@10\n4@20\nwm 20\n6@5\n8@30\nwm max\n")
+	streamtest.Equal(t, out.SortedTrace(), out.Trace()) // single instance: already canonical
 	streamtest.Equal(t, out.Values(), []int{2, 4, 6, 8})
 	streamtest.Equal(t, out.Watermarks(), []int64{20, stream.MaxTime})
 	if ended, final := out.Ended(); !ended || !final {
