@@ -165,3 +165,31 @@ func TestFormatTime(t *testing.T) {
 		}
 	}
 }
+
+type leakT struct {
+	testing.TB
+	cleanup func()
+	errors  int
+}
+
+func (l *leakT) Helper()                        {}
+func (l *leakT) Cleanup(f func())               { l.cleanup = f }
+func (l *leakT) Errorf(format string, a ...any) { l.errors++ }
+
+func TestVerifyNoLeaksReports(t *testing.T) {
+	l := &leakT{TB: t}
+	streamtest.VerifyNoLeaks(l)
+	stop := make(chan struct{})
+	go func() { <-stop }() // runs code of this (weir) package
+	l.cleanup()
+	close(stop)
+	if l.errors != 1 {
+		t.Fatalf("VerifyNoLeaks reported %d errors for a leaked goroutine, want 1", l.errors)
+	}
+	l = &leakT{TB: t}
+	streamtest.VerifyNoLeaks(l)
+	l.cleanup()
+	if l.errors != 0 {
+		t.Fatal("VerifyNoLeaks reported a leak where there is none")
+	}
+}
