@@ -5,22 +5,18 @@ import (
 	"slices"
 	"time"
 
+	"github.com/weirhq/weir/agg"
 	"github.com/weirhq/weir/stream"
 )
 
-// Aggregator is an incremental aggregation of elements of type T into an
-// accumulator A with result R. It has the method set of agg.Aggregator, so
-// every aggregator of package agg (agg.Count, agg.Sum, agg.Distinct, ...) is
-// one; see there for the contract. Aggregators that also implement
-// Reset(acc *A) (agg.Resetter) let windows reuse accumulator memory.
-type Aggregator[T, A, R any] interface {
-	Init() A
-	Add(acc *A, v T, ts int64)
-	Merge(dst, src *A)
-	Result(acc *A) R
-}
+// Aggregator is agg.Aggregator: an incremental aggregation of elements of
+// type T into an accumulator A with result R (agg.Count, agg.Sum,
+// agg.Distinct, ... or your own; see package agg for the contract).
+// Aggregators that also implement agg.Resetter let windows reuse accumulator
+// memory when a window is dropped.
+type Aggregator[T, A, R any] = agg.Aggregator[T, A, R]
 
-type resetter[A any] interface{ Reset(acc *A) }
+type resetter[A any] = agg.Resetter[A]
 
 // core holds what all window engines share: configuration, the aggregator
 // and the outputs. The engines are deterministic: advanced only by process,

@@ -47,11 +47,13 @@ type pane[A any] struct {
 }
 
 type rkey[K comparable, A any] struct {
-	key      K
-	ring     []pane[A] // length a power of two
-	head     int       // ring index of pane base
+	// hot fields first, with the inline panes, to share cache lines
 	base     int64
-	n        int // panes base .. base+n-1 are held
+	n        int       // panes base .. base+n-1 are held
+	head     int       // ring index of pane base
+	ring     []pane[A] // length a power of two; inline until it grows
+	inline   [2]pane[A]
+	key      K
 	pos      int // index in active
 	since    int // elements since the last early firing
 	dlo, dhi int64
@@ -104,9 +106,6 @@ func (r *rkey[K, A]) grow(need int) {
 func (r *rkey[K, A]) slot(q int64) *pane[A] {
 	switch {
 	case r.n == 0:
-		if len(r.ring) == 0 {
-			r.grow(2)
-		}
 		r.base, r.n = q, 1
 	case q >= r.base+int64(r.n):
 		need := int(q-r.base) + 1
@@ -242,6 +241,7 @@ func (e *ringEngine[K, T, A, R]) newKey(k K) *rkey[K, A] {
 		rk, e.free = e.free[n-1], e.free[:n-1]
 	} else {
 		rk = &rkey[K, A]{}
+		rk.ring = rk.inline[:]
 	}
 	rk.key, rk.pos = k, len(e.active)
 	e.keys[k] = rk

@@ -32,9 +32,9 @@ type sessionEngine[K comparable, T, A, R any] struct {
 type session[A any] struct {
 	start, end int64
 	acc        A
-	emitted    bool  // a result for [start, end) is out
-	fired      bool  // the on-time (or a late) firing of [start, end) is out
-	dirty      bool  // changed since the last early firing
+	emitted    bool   // a result for [start, end) is out
+	fired      bool   // the on-time (or a late) firing of [start, end) is out
+	dirty      bool   // changed since the last early firing
 	tb         int64  // bucket the session's deadline is registered in
 	tbEpoch    uint64 // advance during which tb was registered
 }
