@@ -174,11 +174,13 @@ type sinkInlet[T any] struct {
 	sink  Sink[T]
 	ctx   context.Context
 	index int
+	dirty bool // written since the last Flush
 }
 
 func (x *sinkInlet[T]) batch(in []Event[T]) {
 	defer x.meta.guard()
 	x.meta.in.Add(uint64(len(in)))
+	x.dirty = true
 	if err := x.sink.Write(x.ctx, in); err != nil {
 		x.meta.fail(err)
 	}
@@ -189,6 +191,7 @@ func (x *sinkInlet[T]) idle()             {}
 func (x *sinkInlet[T]) barrier(b barrier) {
 	func() {
 		defer x.meta.guard()
+		x.dirty = false
 		if err := x.sink.Flush(x.ctx); err != nil {
 			x.meta.fail(err)
 		}
@@ -199,6 +202,9 @@ func (x *sinkInlet[T]) barrier(b barrier) {
 func (x *sinkInlet[T]) end() {
 	defer x.rt.sinkEnded(x.id)
 	defer x.meta.guard()
+	if !x.dirty {
+		return
+	}
 	if err := x.sink.Flush(x.ctx); err != nil {
 		x.meta.fail(err)
 	}

@@ -80,6 +80,11 @@ func From[T any](p *Pipeline, src Source[T], opts ...StageOption) Stream[T] {
 // with event time, generates watermarks and pushes batches through the stages
 // chained after the source. It is not safe for concurrent use: only the
 // goroutine running Source.Run may call it.
+//
+// The watermark a strategy generates is sent after each batch (when a batch
+// fills, on Flush and on Tick), not after each element: an element is late
+// only relative to watermarks sent before its batch. Sources that need exact
+// control use NoWatermarks and call Watermark.
 type Emitter[T any] struct {
 	out     inlet[T]
 	t       *task
@@ -308,8 +313,29 @@ func (e *Emitter[T]) tick(now int64) {
 	e.t.tick(now)
 }
 
+// Idle marks the source idle now, as its idle timeout would: stages it feeds
+// stop waiting for its watermark until it emits again. Partial batches are
+// flushed first.
+func (e *Emitter[T]) Idle() {
+	if e.failed {
+		return
+	}
+	if !e.t.protect(func() {
+		if len(e.buf) > 0 {
+			e.flush()
+		}
+		if !e.idle {
+			e.idle, e.active = true, false
+			e.out.idle()
+		}
+	}) {
+		e.failed = true
+	}
+}
+
 // Reject applies the source's error policy to an input it cannot turn into an
-// element: raw is the original bytes (may be nil), meta optional origin
+// element: raw is the original bytes (may be nil; a dead letter keeps it, so
+// the caller must not reuse its memory), meta optional origin
 // information for a dead letter (may be nil). Under FailOnError it returns the
 // error, wrapped in a StageError naming the source, and the source must
 // return it; otherwise the input is counted (and dead-lettered) and Reject

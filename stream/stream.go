@@ -28,7 +28,10 @@ type KeyedStream[K comparable, T any] struct {
 // Key returns the key extractor.
 func (ks KeyedStream[K, T]) Key() func(T) K { return ks.key }
 
-// Stream returns the keyed stream's elements as a plain stream.
+// Stream returns the keyed stream's elements as a plain stream. It does not
+// partition anything: stages applied to it run where the stream was produced,
+// not per key. Use a keyed stage (Process, Dedupe, window, join) to work per
+// key.
 func (ks KeyedStream[K, T]) Stream() Stream[T] { return Stream[T]{n: ks.n} }
 
 // Pipeline returns the pipeline the stream belongs to.
@@ -173,8 +176,11 @@ func Union[T any](streams ...Stream[T]) Stream[T] {
 
 // Sink consumes a stream at the end of a pipeline. The runtime calls Write
 // with batches from one goroutine at a time (a sink fed by several parallel
-// instances is fed through an exchange), then Flush once when its input has
-// ended (also after a cancelled run: data that reached the sink is flushed).
+// instances is fed through an exchange) and Flush at every checkpoint
+// barrier (the checkpoint completes only when every sink has flushed) and
+// when its input ends if it wrote since (also after a cancelled run: data
+// that reached the sink is flushed). Flush may thus be called several times, also with nothing
+// written since the last call.
 // A sink that also implements io.Closer is closed once when Run finishes,
 // whatever the outcome.
 //

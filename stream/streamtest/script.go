@@ -81,15 +81,9 @@ func (s *Script[T]) Watermark(ts int64) *Script[T] {
 	return s
 }
 
-// Idle appends a step that marks the source idle: downstream stages with
-// several inputs (Union, joins) stop waiting for its watermark until its next
-// element or watermark. It works only for sources added with From, which
-// gives the source the idle timeout it needs (IdleAfter); with stream.From,
-// pass stream.IdleTimeout(streamtest.IdleAfter) yourself.
-//
-// Idle also fires the processing-time timers of the stages chained directly
-// after the source (same task) that are due within IdleAfter of now: a
-// script that tests processing-time timers should use Sleep, not Idle.
+// Idle appends a step that marks the source idle (stream.Emitter.Idle):
+// downstream stages with several inputs (Union, joins) stop waiting for its
+// watermark until its next element or watermark.
 func (s *Script[T]) Idle() *Script[T] {
 	s.steps = append(s.steps, step[T]{kind: stepIdle})
 	return s
@@ -107,19 +101,12 @@ func (s *Script[T]) Sleep(d time.Duration) *Script[T] {
 // Len returns the number of steps.
 func (s *Script[T]) Len() int { return len(s.steps) }
 
-// IdleAfter is the idle timeout From gives scripted sources. It is long
-// enough that a test never sees a scripted source go idle by itself, only
-// through Idle.
-const IdleAfter = 24 * time.Hour
-
 // From adds the script to p as a source with no generated watermarks (only
-// the scripted ones and the final one count) and the idle timeout that Idle
-// needs; it is stream.From with those options first, so opts may add a
-// stream.Name or override them.
+// the scripted ones and the final one count); it is stream.From with that
+// option first, so opts may add a stream.Name or override it.
 func From[T any](p *stream.Pipeline, s *Script[T], opts ...stream.StageOption) stream.Stream[T] {
 	all := append([]stream.StageOption{
 		stream.Watermarks(stream.NoWatermarks()),
-		stream.IdleTimeout(IdleAfter),
 	}, opts...)
 	return stream.From(p, stream.Source[T](s), all...)
 }
@@ -141,14 +128,7 @@ func (s *Script[T]) Run(ctx context.Context, out *stream.Emitter[T]) error {
 		case stepWatermark:
 			out.Watermark(st.ts)
 		case stepIdle:
-			// The emitter marks its input idle on a tick that finds it
-			// inactive for its idle timeout: the first tick ends the
-			// activity, the second one, IdleAfter later, makes it idle.
-			// TODO(weir): use an explicit Emitter idle call once stream has one.
-			out.Flush()
-			now := time.Now()
-			out.Tick(now)
-			out.Tick(now.Add(IdleAfter))
+			out.Idle()
 		case stepSleep:
 			out.Flush()
 			if err := sleep(ctx, out, st.d); err != nil {
