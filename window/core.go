@@ -215,8 +215,8 @@ func AggregateLate[K comparable, T, A, R any](ks stream.KeyedStream[K, T], a Ass
 // each (key, window) and calls fn with all of them, sorted by event time
 // (stable), at each firing. fn must not keep elems after it returns.
 //
-// It is the costly choice: state grows with the number of elements (about
-// 16 bytes plus the size of T per element) and each firing does work
+// It is the costly choice: state grows with the number of elements (8
+// bytes plus the size of T per element, plus slice growth) and each firing does work
 // proportional to the window's elements. Prefer Aggregate with an
 // incremental aggregator whenever the result can be computed incrementally.
 func Process[K comparable, T, R any](ks stream.KeyedStream[K, T], a Assigner, fn func(key K, start, end int64, elems []stream.Event[T]) R, opts ...Option) stream.Stream[Result[K, R]] {
