@@ -306,14 +306,15 @@ func (j *tableJoin[K, T, V, O]) ProcessRight(batch []stream.Event[Change[K, V]])
 			n--
 		}
 		vl.s[n] = version[V]{t, c.Value, c.Delete}
-		j.schedule(c.Key, vl)
+		j.schedule(c.Key, vl, stream.MinTime)
 	}
 	j.report()
 }
 
 // schedule puts a versioned key in the pruning index for the watermark at
-// which its oldest version becomes useless.
-func (j *tableJoin[K, T, V, O]) schedule(k K, vl *vlist[V]) {
+// which its oldest version becomes useless, unless that is not after wm
+// (possible only when times saturate near stream.MaxTime).
+func (j *tableJoin[K, T, V, O]) schedule(k K, vl *vlist[V], wm int64) {
 	var x int64
 	switch {
 	case len(vl.s) >= 2:
@@ -321,6 +322,9 @@ func (j *tableJoin[K, T, V, O]) schedule(k K, vl *vlist[V]) {
 	case len(vl.s) == 1 && vl.s[0].del:
 		x = addSat(vl.s[0].t, j.retention)
 	default:
+		return
+	}
+	if x <= wm {
 		return
 	}
 	if !vl.queued || x < vl.sched {
@@ -366,7 +370,7 @@ func (j *tableJoin[K, T, V, O]) OnWatermark(wm int64) {
 			delete(j.vers, it.k)
 			continue
 		}
-		j.schedule(it.k, vl)
+		j.schedule(it.k, vl, wm)
 	}
 	j.report()
 }

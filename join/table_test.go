@@ -1,0 +1,170 @@
+package join
+
+import (
+	"cmp"
+	"fmt"
+	"math/rand/v2"
+	"slices"
+	"testing"
+
+	"github.com/weirhq/weir/stream"
+)
+
+// changeOf turns a test element into a changelog record: every fifth one is
+// a tombstone.
+func changeOf(e ev) Change[string, ev] {
+	if e.N%5 == 0 {
+		return Delete[string, ev](e.K)
+	}
+	return Upsert(e.K, e)
+}
+
+func enrichPair(s ev, v Opt[ev]) pair { return mkPair(Some(s), v) }
+
+// genChanges makes n changes with distinct times in [lo, hi), sorted, and an
+// arrival order disordered by at most bound.
+func genChanges(r *rand.Rand, n, keys int, lo, hi, bound int64) (sorted, arrival []ev) {
+	perm := r.Perm(int(hi - lo))[:n]
+	sorted = make([]ev, n)
+	for i := range sorted {
+		sorted[i] = ev{K: fmt.Sprintf("k%d", r.IntN(keys)), N: 200000 + i, T: lo + int64(perm[i])}
+	}
+	slices.SortFunc(sorted, func(a, b ev) int { return cmp.Compare(a.T, b.T) })
+	type arr struct {
+		e ev
+		a int64
+	}
+	as := make([]arr, n)
+	for i, e := range sorted {
+		as[i] = arr{e, e.T + r.Int64N(bound+1)}
+	}
+	slices.SortStableFunc(as, func(x, y arr) int { return cmp.Compare(x.a, y.a) })
+	arrival = make([]ev, n)
+	for i, a := range as {
+		arrival[i] = a.e
+	}
+	return sorted, arrival
+}
+
+// asOfOracle enriches every stream element with the value as of its time.
+func asOfOracle(inner bool, ss, cs []ev) []string {
+	var out []stream.Event[pair]
+	for _, s := range ss {
+		v := None[ev]()
+		for _, c := range cs { // sorted by time: the last one <= s.T wins
+			if c.K == s.K && c.T <= s.T {
+				if ch := changeOf(c); ch.Delete {
+					v = None[ev]()
+				} else {
+					v = Some(c)
+				}
+			}
+		}
+		if v.Ok || !inner {
+			out = append(out, stream.Event[pair]{Value: enrichPair(s, v), Time: s.T})
+		}
+	}
+	return strs(out)
+}
+
+// latestOracle enriches every stream element with the final table, the
+// changes applied in arrival order.
+func latestOracle(inner bool, ss, arrival []ev) []string {
+	table := map[string]ev{}
+	for _, c := range arrival {
+		if ch := changeOf(c); ch.Delete {
+			delete(table, c.K)
+		} else {
+			table[c.K] = c
+		}
+	}
+	var out []stream.Event[pair]
+	for _, s := range ss {
+		v, ok := table[s.K]
+		if ok || !inner {
+			out = append(out, stream.Event[pair]{Value: enrichPair(s, Opt[ev]{v, ok}), Time: s.T})
+		}
+	}
+	return strs(out)
+}
+
+func newTestTable(cfg tableConfig, inner bool) *tableJoin[string, ev, ev, pair] {
+	if inner {
+		return newTableJoin(cfg, ev.key, func(s, v ev) pair { return enrichPair(s, Some(v)) }, nil)
+	}
+	return newTableJoin[string, ev, ev, pair](cfg, ev.key, nil, enrichPair)
+}
+
+func TestTableJoinOracleDirect(t *testing.T) {
+	for seed := range uint64(200) {
+		r := rand.New(rand.NewPCG(seed, 4))
+		bound := r.Int64N(30)
+		keys := 1 + r.IntN(8)
+		ss, sa := genInput(r, 1+r.IntN(150), keys, 1000, bound, 1)
+		cs, ca := genChanges(r, 1+r.IntN(100), keys, 0, 1000, bound)
+		steps := interleave(r, sa, ca, bound)
+		for _, inner := range []bool{true, false} {
+			for _, ret := range []int64{0, 7, 100} {
+				c := &capture[pair]{}
+				j := newTestTable(tableConfig{versioned: true, retention: ret, until: stream.MaxTime}, inner)
+				j.base, j.dropped = c.base(), func(n int) { c.drop += n }
+				drive(j, steps, id, changeOf)
+				t.Run(fmt.Sprintf("%d/versioned/ret%d/inner=%v", seed, ret, inner), func(t *testing.T) {
+					if c.late != 0 {
+						t.Fatalf("late %d", c.late)
+					}
+					want := asOfOracle(inner, ss, cs)
+					sameMultiset(t, strs(c.out), want)
+					if inner && c.drop != len(ss)-len(want) {
+						t.Fatalf("dropped %d, want %d", c.drop, len(ss)-len(want))
+					}
+				})
+			}
+			// Latest value, stream after the bootstrap point.
+			ss2, sa2 := genInput(r, 1+r.IntN(150), keys, 1000, bound, 1)
+			for i := range ss2 {
+				ss2[i].T += 1000
+			}
+			for i := range sa2 {
+				sa2[i].T += 1000
+			}
+			steps2 := interleave(r, sa2, ca, bound)
+			c := &capture[pair]{}
+			j := newTestTable(tableConfig{until: 1000}, inner)
+			j.base, j.dropped = c.base(), func(n int) { c.drop += n }
+			drive(j, steps2, id, changeOf)
+			t.Run(fmt.Sprintf("%d/bootstrap/inner=%v", seed, inner), func(t *testing.T) {
+				sameMultiset(t, strs(c.out), latestOracle(inner, ss2, ca))
+			})
+		}
+	}
+}
+
+func TestTableJoinOraclePipeline(t *testing.T) {
+	for seed := range uint64(3) {
+		for _, par := range []int{1, 2} {
+			r := rand.New(rand.NewPCG(seed, 5))
+			bound := 1 + r.Int64N(30)
+			ss, sa := genInput(r, 500, 9, 2000, bound, 1)
+			cs, ca := genChanges(r, 300, 9, 0, 2000, bound)
+			for _, inner := range []bool{true, false} {
+				t.Run(fmt.Sprintf("seed%d/par%d/versioned/inner=%v", seed, par, inner), func(t *testing.T) {
+					t.Parallel()
+					p := stream.New(stream.WithParallelism(par), stream.WithBatchSize(16))
+					changes := stream.Map(stream.From(p, playSource(ca, bound), stream.Watermarks(stream.NoWatermarks())), changeOf)
+					tbl := Table(changes, Versioned(10), AwaitWatermark())
+					var out stream.Stream[pair]
+					if inner {
+						out = Enrich(from(p, sa, bound), tbl, func(s, v ev) pair { return enrichPair(s, Some(v)) })
+					} else {
+						out = EnrichLeft(from(p, sa, bound), tbl, enrichPair)
+					}
+					sink := &collect[pair]{}
+					stream.To(out, sink)
+					run(t, p)
+					sameMultiset(t, strs(sink.got), asOfOracle(inner, ss, cs))
+				})
+			}
+		}
+	}
+}
