@@ -20,11 +20,13 @@ const checkEvery = 256
 func Slice[T any](xs []T) stream.Source[T] {
 	return stream.SourceFunc[T](func(ctx context.Context, out *stream.Emitter[T]) error {
 		done := ctx.Done()
-		for i := range xs {
-			if i%checkEvery == 0 && isDone(done) {
+		for len(xs) > 0 {
+			if isDone(done) {
 				return ctx.Err()
 			}
-			out.Emit(xs[i])
+			n := min(len(xs), 4*checkEvery)
+			out.EmitAll(xs[:n])
+			xs = xs[n:]
 		}
 		return nil
 	})

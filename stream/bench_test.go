@@ -1,8 +1,11 @@
-package stream
+package stream_test
 
 import (
 	"context"
 	"testing"
+
+	"github.com/weirhq/weir/source"
+	"github.com/weirhq/weir/stream"
 )
 
 // countSink counts elements and sums values so the work cannot be elided.
@@ -11,7 +14,7 @@ type countSink struct {
 	sum int64
 }
 
-func (c *countSink) Write(_ context.Context, b []Event[int64]) error {
+func (c *countSink) Write(_ context.Context, b []stream.Event[int64]) error {
 	c.n += len(b)
 	for i := range b {
 		c.sum += b[i].Value
@@ -28,22 +31,19 @@ func benchInput(n int) []int64 {
 	return in
 }
 
-// BenchmarkChain: Slice source of int64 → Map(x*2) → Filter(x%3 != 0) →
-// Map(x+1) → counting sink. b.N counts events.
+// BenchmarkChain: source.Slice of int64 → Map(x*2) → Filter(x%3 != 0) →
+// Map(x+1) → counting sink, all chained in one task. b.N counts events.
 func BenchmarkChain(b *testing.B) {
 	in := benchInput(b.N)
 	b.ReportAllocs()
 	b.ResetTimer()
-	p := New()
-	s := From(p, SourceFunc[int64](func(ctx context.Context, out *Emitter[int64]) error {
-		out.EmitAll(in)
-		return nil
-	}))
-	s = Map(s, func(x int64) int64 { return x * 2 })
-	s = Filter(s, func(x int64) bool { return x%3 != 0 })
-	s = Map(s, func(x int64) int64 { return x + 1 })
+	p := stream.New()
+	s := stream.From(p, source.Slice(in))
+	s = stream.Map(s, func(x int64) int64 { return x * 2 })
+	s = stream.Filter(s, func(x int64) bool { return x%3 != 0 })
+	s = stream.Map(s, func(x int64) int64 { return x + 1 })
 	sink := &countSink{}
-	To(s, sink)
+	stream.To(s, sink)
 	if err := p.Run(context.Background()); err != nil {
 		b.Fatal(err)
 	}
@@ -78,17 +78,17 @@ func BenchmarkKeyByExchange(b *testing.B) {
 	in := benchInput(b.N)
 	b.ReportAllocs()
 	b.ResetTimer()
-	p := New()
-	ks := KeyBy(From(p, sliceSource(in)), func(x int64) int64 { return x & 1023 }, Parallelism(2))
-	counts := Process(ks, func(c *KeyedContext[int64, int64, int64], v int64) {
+	p := stream.New()
+	ks := stream.KeyBy(stream.From(p, source.Slice(in)), func(x int64) int64 { return x & 1023 }, stream.Parallelism(2))
+	counts := stream.Process(ks, func(c *stream.KeyedContext[int64, int64, int64], v int64) {
 		st := c.State()
 		if *st == 0 {
-			c.SetEventTimer(MaxTime - 1)
+			c.SetEventTimer(stream.MaxTime - 1)
 		}
 		*st++
-	}, func(c *KeyedContext[int64, int64, int64], _ Timer) { c.Emit(*c.State()) })
+	}, func(c *stream.KeyedContext[int64, int64, int64], _ stream.Timer) { c.Emit(*c.State()) })
 	sink := &countSink{}
-	To(counts, sink)
+	stream.To(counts, sink)
 	if err := p.Run(context.Background()); err != nil {
 		b.Fatal(err)
 	}
@@ -96,6 +96,27 @@ func BenchmarkKeyByExchange(b *testing.B) {
 	reportEvents(b)
 	if sink.sum != int64(b.N) {
 		b.Fatalf("counted %d, want %d", sink.sum, b.N)
+	}
+}
+
+// BenchmarkKeyByExchangeBaseline is BenchmarkKeyByExchange's work as a plain
+// loop: one map of per-key counts.
+func BenchmarkKeyByExchangeBaseline(b *testing.B) {
+	in := benchInput(b.N)
+	b.ReportAllocs()
+	b.ResetTimer()
+	counts := map[int64]int64{}
+	for _, x := range in {
+		counts[x&1023]++
+	}
+	b.StopTimer()
+	reportEvents(b)
+	var sum int64
+	for _, c := range counts {
+		sum += c
+	}
+	if sum != int64(b.N) {
+		b.Fatal(sum)
 	}
 }
 

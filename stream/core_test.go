@@ -189,7 +189,10 @@ func TestMapErrPolicies(t *testing.T) {
 		}
 		return x, nil
 	}
-	in := benchInput(100)
+	in := make([]int64, 100)
+	for i := range in {
+		in[i] = int64(i)
+	}
 	t.Run("fail", func(t *testing.T) {
 		p := New()
 		To(MapErr(From(p, sliceSource(in)), parse, Name("parse")), &collectSink[int64]{})
