@@ -47,8 +47,9 @@ const (
 )
 
 const (
-	// pollRecords bounds one hand-off from the polling goroutine to Run.
-	pollRecords = 4096
+	// interleave is how many records of one partition are emitted before
+	// turning to the next partition of the same poll.
+	interleave = 256
 	// commitBucket is the event-time granularity of the per-partition commit
 	// index: at most one index point per bucket of event time (plus one per
 	// checkpoint), so a commit may stop up to one bucket of records early.
@@ -144,11 +145,14 @@ type KafkaSource[T any] struct {
 // does not add its own watermark on top.
 //
 // Backpressure: records are polled by one goroutine and handed to Run one
-// poll (at most 4096 records) at a time; while the pipeline is slower than the
-// topic, Run blocks in Emit, the poller blocks handing over, PollRecords is not
-// called and franz-go stops fetching once its buffer is full. The buffer is
-// bounded by the defaults DefaultKafkaFetchMaxBytes,
-// DefaultKafkaFetchMaxPartitionBytes and DefaultKafkaMaxConcurrentFetches.
+// poll at a time; while the pipeline is slower than the topic, Run blocks in
+// Emit, the poller blocks handing over, PollFetches is not called and
+// franz-go stops fetching once its buffer is full. The buffer is bounded by
+// the defaults DefaultKafkaFetchMaxBytes, DefaultKafkaFetchMaxPartitionBytes
+// and DefaultKafkaMaxConcurrentFetches (in compressed bytes: well-compressed
+// topics take more memory once decompressed). The records of one poll are
+// emitted interleaved across partitions, so that a backlog does not hold the
+// watermark back until the last partition's turn.
 //
 // Delivery (at least once): with a consumer group the source commits offsets
 // only on completed pipeline checkpoints (stream.WithCheckpointInterval, and
@@ -264,12 +268,14 @@ type kafkaRun[T any] struct {
 	cl      *kgo.Client
 	group   string
 	extract func(T) time.Time
+	chunks  []chunk
 
-	mu       sync.Mutex
-	parts    map[topicPart]*partState
-	assigned bool                            // a group assignment happened
-	pending  map[uint64]map[*partState]int64 // checkpoint id → barrier offsets
-	closed   bool
+	mu        sync.Mutex
+	parts     map[topicPart]*partState
+	assigned  bool                            // a group assignment happened
+	balancing bool                            // between a revocation and the assignment that follows
+	pending   map[uint64]map[*partState]int64 // checkpoint id → barrier offsets
+	closed    bool
 
 	commitMu sync.Mutex // serialises commits
 }
@@ -341,7 +347,7 @@ func (s *KafkaSource[T]) Run(ctx context.Context, out *stream.Emitter[T]) error 
 	go func() {
 		defer close(pollDone)
 		for {
-			f := cl.PollRecords(pollCtx, pollRecords)
+			f := cl.PollFetches(pollCtx)
 			if pollCtx.Err() != nil || f.IsClientClosed() {
 				return
 			}
@@ -369,7 +375,7 @@ func (s *KafkaSource[T]) Run(ctx context.Context, out *stream.Emitter[T]) error 
 			out.Tick(now)
 			r.watermark(out, now.UnixNano())
 		case f := <-fetches:
-			if err := r.process(f, out); err != nil {
+			if err := r.process(ctx, f, out); err != nil {
 				return err
 			}
 		}
@@ -401,7 +407,7 @@ func (r *kafkaRun[T]) lookup(tp topicPart) *partState {
 	return ps
 }
 
-func (r *kafkaRun[T]) process(f kgo.Fetches, out *stream.Emitter[T]) error {
+func (r *kafkaRun[T]) process(ctx context.Context, f kgo.Fetches, out *stream.Emitter[T]) error {
 	for _, fe := range f.Errors() {
 		if errors.Is(fe.Err, context.Canceled) || errors.Is(fe.Err, kgo.ErrClientClosed) {
 			continue
@@ -413,23 +419,48 @@ func (r *kafkaRun[T]) process(f kgo.Fetches, out *stream.Emitter[T]) error {
 		// Anything else is retried by the client.
 	}
 	now := time.Now().UnixNano()
-	var err error
+	chunks := r.chunks[:0]
 	f.EachPartition(func(p kgo.FetchTopicPartition) {
-		if err != nil || len(p.Records) == 0 {
+		if len(p.Records) == 0 {
 			return
 		}
-		ps := r.lookup(topicPart{p.Topic, p.Partition})
-		if ps == nil {
-			return
+		if ps := r.lookup(topicPart{p.Topic, p.Partition}); ps != nil {
+			ps.lastActive = now
+			chunks = append(chunks, chunk{ps, p.Records})
 		}
-		ps.lastActive = now
-		err = r.emitAll(ps, p.Records, out)
 	})
-	if err != nil {
-		return err
+	// A poll may hold a large backlog of several partitions: emit them
+	// interleaved, a slice of each in turn, so that every partition's
+	// watermark moves and the minimum advances while the backlog drains.
+	for len(chunks) > 0 {
+		if ctx.Err() != nil {
+			// Stop promptly; what was not emitted is not committed either.
+			clear(chunks)
+			r.chunks = chunks[:0]
+			return ctx.Err()
+		}
+		k := 0
+		for _, c := range chunks {
+			m := min(len(c.recs), interleave)
+			if err := r.emitAll(c.ps, c.recs[:m], out); err != nil {
+				return err
+			}
+			if c.recs = c.recs[m:]; len(c.recs) > 0 {
+				chunks[k] = c
+				k++
+			}
+		}
+		clear(chunks[k:])
+		chunks = chunks[:k]
+		r.watermark(out, now)
 	}
-	r.watermark(out, now)
+	r.chunks = chunks
 	return nil
+}
+
+type chunk struct {
+	ps   *partState
+	recs []*kgo.Record
 }
 
 func (r *kafkaRun[T]) emitAll(ps *partState, recs []*kgo.Record, out *stream.Emitter[T]) error {
@@ -497,6 +528,12 @@ func (r *kafkaRun[T]) watermark(out *stream.Emitter[T], now int64) {
 	idle := int64(r.src.cfg.idle)
 	lo, any := stream.MaxTime, false
 	r.mu.Lock()
+	if r.balancing {
+		// Partitions may be on their way to this instance: do not let the
+		// ones it keeps run the watermark past them.
+		r.mu.Unlock()
+		return
+	}
 	for _, ps := range r.parts {
 		if ps.done || (idle > 0 && now-ps.lastActive >= idle) {
 			continue
@@ -620,7 +657,7 @@ func (r *kafkaRun[T]) onAssigned(ctx context.Context, cl *kgo.Client, assigned m
 	}
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	r.assigned = true
+	r.assigned, r.balancing = true, false
 	for t, ps := range assigned {
 		for _, p := range ps {
 			tp := topicPart{t, p}
@@ -639,6 +676,7 @@ func (r *kafkaRun[T]) onAssigned(ctx context.Context, cl *kgo.Client, assigned m
 func (r *kafkaRun[T]) onRevoked(ctx context.Context, cl *kgo.Client, revoked map[string][]int32) {
 	commit := map[string]map[int32]kgo.EpochOffset{}
 	r.mu.Lock()
+	r.balancing = true
 	var parts []*partState
 	for t, ps := range revoked {
 		for _, p := range ps {

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"strconv"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -122,10 +123,24 @@ func kafkaSource(t testing.TB, c *kafkatest.Cluster, group string, extra ...sour
 
 // countPipeline is topic "in" → decode → per-minute count → topic out.
 func countPipeline(c *kafkatest.Cluster, src *source.KafkaSource[vote], out string, opts ...stream.Option) *stream.Pipeline {
+	p, _ := throttledCountPipeline(c, src, out, 0, opts...)
+	return p
+}
+
+// throttledCountPipeline is countPipeline sleeping 1ms every `every`
+// elements (0: never) after the source. The counter counts the elements
+// read (safe to read while the pipeline runs).
+func throttledCountPipeline(c *kafkatest.Cluster, src *source.KafkaSource[vote], out string, every int, opts ...stream.Option) (*stream.Pipeline, *atomic.Int64) {
 	p := stream.New(opts...)
 	votes := stream.From(p, src, stream.Name("kafka"), stream.Watermarks(stream.NoWatermarks()))
+	var read atomic.Int64
+	votes = stream.Tap(votes, func(vote) {
+		if n := read.Add(1); every > 0 && n%int64(every) == 0 {
+			time.Sleep(time.Millisecond)
+		}
+	})
 	stream.To(countPerMinute(votes), sink.Kafka(out, countRecord, kgo.SeedBrokers(c.Addrs...)), stream.Name("out"))
-	return p
+	return p, &read
 }
 
 func diffCounts(t testing.TB, got, want map[wk]int, exact bool) {
