@@ -85,7 +85,8 @@ func FinalOnly() Option { return optionFunc(func(c *config) { c.finalOnly = true
 
 // Discarding empties a window's accumulator after each firing, so each result
 // holds only what arrived since the previous one (Beam's discarding mode):
-// early firings emit deltas, a late firing only the late elements. The
+// early firings emit deltas, a late firing only the late elements, and a
+// firing with nothing new since the previous one emits nothing. The
 // default is accumulating: every result holds the whole window. Sliding
 // windows share panes between windows and cannot discard (ErrInvalid).
 func Discarding() Option { return optionFunc(func(c *config) { c.discarding = true }) }
