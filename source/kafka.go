@@ -72,6 +72,7 @@ type kafkaConfig struct {
 	idle      time.Duration
 	eventTime any
 	stopAtEnd bool
+	stopAt    map[string]map[int32]int64
 }
 
 // KafkaClient passes options straight to the franz-go client: seed brokers,
@@ -117,6 +118,14 @@ func KafkaEventTime[T any](f func(T) time.Time) KafkaOption {
 // benchmarks.
 func KafkaStopAtEnd() KafkaOption {
 	return kafkaOptionFunc(func(c *kafkaConfig) { c.stopAtEnd = true })
+}
+
+// KafkaStopAt is KafkaStopAtEnd with explicit end offsets for some
+// partitions (topic → partition → offset): such a partition is read up to
+// but excluding that offset, or to its current end if that comes first.
+// Partitions not in ends are read to their current end.
+func KafkaStopAt(ends map[string]map[int32]int64) KafkaOption {
+	return kafkaOptionFunc(func(c *kafkaConfig) { c.stopAtEnd, c.stopAt = true, ends })
 }
 
 // KafkaSource is a stream.Source reading Kafka records through franz-go and
@@ -465,8 +474,8 @@ type chunk struct {
 
 func (r *kafkaRun[T]) emitAll(ps *partState, recs []*kgo.Record, out *stream.Emitter[T]) error {
 	for _, rec := range recs {
-		if rec.Offset < ps.next {
-			continue
+		if rec.Offset < ps.next || (ps.end >= 0 && rec.Offset >= ps.end) {
+			continue // already seen, or past the end of a bounded read
 		}
 		if ps.next < 0 {
 			// First record of this assignment: everything before it is
@@ -653,7 +662,7 @@ func (r *kafkaRun[T]) onAssigned(ctx context.Context, cl *kgo.Client, assigned m
 	now := time.Now().UnixNano()
 	var ends map[topicPart]int64
 	if r.src.cfg.stopAtEnd {
-		ends = groupEnds(ctx, cl, r.group, assigned)
+		ends = groupEnds(ctx, cl, r.group, assigned, r.limit)
 	}
 	r.mu.Lock()
 	defer r.mu.Unlock()
@@ -766,8 +775,8 @@ func (r *kafkaRun[T]) directEnds(ctx context.Context) error {
 		}
 		tp := topicPart{o.Topic, o.Partition}
 		st := r.newPart(tp, now)
-		st.end = o.Offset
-		if s, ok := starts.Lookup(o.Topic, o.Partition); ok && s.Offset >= o.Offset {
+		st.end = r.limit(tp, o.Offset)
+		if s, ok := starts.Lookup(o.Topic, o.Partition); ok && s.Offset >= st.end {
 			st.done = true
 		}
 		r.parts[tp] = st
@@ -775,10 +784,18 @@ func (r *kafkaRun[T]) directEnds(ctx context.Context) error {
 	return ferr
 }
 
+// limit applies KafkaStopAt's end offset to a partition's end offset.
+func (r *kafkaRun[T]) limit(tp topicPart, end int64) int64 {
+	if e, ok := r.src.cfg.stopAt[tp.topic][tp.partition]; ok && e < end {
+		return e
+	}
+	return end
+}
+
 // groupEnds returns the end offsets of newly assigned partitions, or -1 for a
 // partition whose start position (committed offset, else log start) is
 // already at its end.
-func groupEnds(ctx context.Context, cl *kgo.Client, group string, assigned map[string][]int32) map[topicPart]int64 {
+func groupEnds(ctx context.Context, cl *kgo.Client, group string, assigned map[string][]int32, limit func(topicPart, int64) int64) map[topicPart]int64 {
 	adm := kadm.NewClient(cl)
 	topics := make([]string, 0, len(assigned))
 	for t := range assigned {
@@ -797,6 +814,7 @@ func groupEnds(ctx context.Context, cl *kgo.Client, group string, assigned map[s
 			if !ok || e.Err != nil {
 				continue
 			}
+			e.Offset = limit(topicPart{t, p}, e.Offset)
 			start := int64(0)
 			if s, ok := starts.Lookup(t, p); ok && s.Err == nil {
 				start = s.Offset
