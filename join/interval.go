@@ -54,14 +54,13 @@ func intervalStage[K comparable, L, R, O any](left stream.KeyedStream[K, L], rig
 }
 
 type istate[L, R any] struct {
-	l      tbuf[L]
-	r      tbuf[R]
-	sched  int64 // time of this key's live entry in the eviction index
-	queued bool
+	l tbuf[L]
+	r tbuf[R]
 }
 
 // intervalJoin is the interval join operator: per key, both sides buffered
-// sorted by time; a heap of (earliest expiry, key) drives eviction.
+// sorted by time; an index of (expiry, key), one item per buffered element,
+// drives eviction.
 type intervalJoin[K comparable, L, R, O any] struct {
 	base[O]
 	lower, upper int64
@@ -70,7 +69,7 @@ type intervalJoin[K comparable, L, R, O any] struct {
 	keyR         func(R) K
 	f            func(L, Opt[R]) O
 	state        map[K]*istate[L, R]
-	due          timeHeap[K]
+	due          index[K]
 	free         []*istate[L, R]
 	held         int
 }
@@ -91,13 +90,6 @@ func (j *intervalJoin[K, L, R, O]) get(k K) *istate[L, R] {
 		j.state[k] = st
 	}
 	return st
-}
-
-func (j *intervalJoin[K, L, R, O]) schedule(k K, st *istate[L, R], x int64) {
-	if !st.queued || x < st.sched {
-		st.sched, st.queued = x, true
-		j.due.push(x, k)
-	}
 }
 
 // ProcessLeft joins left elements with the buffered right ones and buffers
@@ -134,7 +126,7 @@ func (j *intervalJoin[K, L, R, O]) ProcessLeft(batch []stream.Event[L]) {
 		}
 		st.l.insert(entry[L]{t, v, matched})
 		j.held++
-		j.schedule(k, st, exp)
+		j.due.add(0, exp, k)
 	}
 	if late > 0 {
 		j.late(late)
@@ -171,7 +163,7 @@ func (j *intervalJoin[K, L, R, O]) ProcessRight(batch []stream.Event[R]) {
 		}
 		st.r.insert(entry[R]{t, v, false})
 		j.held++
-		j.schedule(k, st, exp)
+		j.due.add(1, exp, k)
 	}
 	if late > 0 {
 		j.late(late)
@@ -183,13 +175,15 @@ func (j *intervalJoin[K, L, R, O]) ProcessRight(batch []stream.Event[R]) {
 func (j *intervalJoin[K, L, R, O]) OnWatermark(wm int64) {
 	j.check()
 	j.wm = wm
-	for j.due.len() > 0 && j.due.top() <= wm {
-		it := j.due.pop()
-		st := j.state[it.k]
-		if st == nil || !st.queued || st.sched != it.t {
-			continue // superseded by an earlier entry for the key
+	for {
+		it, ok := j.due.next(wm)
+		if !ok {
+			break
 		}
-		st.queued = false
+		st := j.state[it.k]
+		if st == nil {
+			continue // evicted with an earlier item of the key
+		}
 		ls := st.l.live()
 		n := 0
 		for ; n < len(ls) && addSat(ls[n].t, j.upper) <= wm; n++ {
@@ -205,22 +199,11 @@ func (j *intervalJoin[K, L, R, O]) OnWatermark(wm int64) {
 		}
 		st.r.dropFront(m)
 		j.held -= n + m
-		next, ok := int64(0), false
-		if st.l.len() > 0 {
-			next, ok = addSat(st.l.live()[0].t, j.upper), true
-		}
-		if st.r.len() > 0 {
-			x := addSat(st.r.live()[0].t, -j.lower)
-			if !ok || x < next {
-				next, ok = x, true
-			}
-		}
-		if ok {
-			j.schedule(it.k, st, next)
+		if st.l.len() > 0 || st.r.len() > 0 {
 			continue
 		}
 		delete(j.state, it.k)
-		if len(j.free) < 1024 {
+		if len(j.free) < maxFree {
 			st.l.reset()
 			st.r.reset()
 			j.free = append(j.free, st)
@@ -239,10 +222,10 @@ func (j *intervalJoin[K, L, R, O]) OnEnd() {
 // RetainedFrom returns a lower bound of the time of every buffered element,
 // or stream.MaxTime when nothing is buffered.
 func (j *intervalJoin[K, L, R, O]) RetainedFrom() int64 {
-	if j.due.len() == 0 {
+	x, _, ok := j.due.min()
+	if !ok {
 		return stream.MaxTime
 	}
-	x := j.due.top()
 	return min(addSat(x, -j.upper), addSat(x, j.lower))
 }
 

@@ -196,18 +196,24 @@ func newTableJoin[K comparable, T, V, O any](cfg tableConfig, key func(T) K, fi 
 func (j *tableJoin[K, T, V, O]) ProcessLeft(batch []stream.Event[T]) {
 	j.check()
 	if j.until == stream.MinTime && !j.versioned {
-		// The hot path: lookup on arrival in a latest-value table.
+		// The hot path: lookup on arrival in a latest-value table. Fields
+		// are loaded once: the calls below could otherwise change them.
+		table, key, fi, fl, emit := j.latest, j.key, j.fi, j.fl, j.emit
 		drop := 0
-		for i := range batch {
-			e := &batch[i]
-			v, ok := j.latest[j.key(e.Value)]
-			switch {
-			case j.fi != nil && ok:
-				j.emit(j.fi(e.Value, v), e.Time)
-			case j.fi != nil:
-				drop++
-			default:
-				j.emit(j.fl(e.Value, Opt[V]{v, ok}), e.Time)
+		if fi != nil {
+			for i := range batch {
+				e := &batch[i]
+				if v, ok := table[key(e.Value)]; ok {
+					emit(fi(e.Value, v), e.Time)
+				} else {
+					drop++
+				}
+			}
+		} else {
+			for i := range batch {
+				e := &batch[i]
+				v, ok := table[key(e.Value)]
+				emit(fl(e.Value, Opt[V]{v, ok}), e.Time)
 			}
 		}
 		if drop > 0 {
@@ -348,7 +354,7 @@ func (j *tableJoin[K, T, V, O]) OnWatermark(wm int64) {
 	}
 	j.wm = wm
 	h := addSat(wm, -j.retention)
-	for j.due.len() > 0 && j.due.top() <= wm {
+	for j.due.len() > 0 && j.due.top().t <= wm {
 		it := j.due.pop()
 		vl := j.vers[it.k]
 		if vl == nil || !vl.queued || vl.sched != it.t {

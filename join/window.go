@@ -40,7 +40,8 @@ func (w Windows) validate() error {
 	return nil
 }
 
-// lastStart returns the start of the last window that may contain t.
+// lastStart returns the start of the last window that may contain t: the
+// largest multiple of the slide <= t.
 func (w Windows) lastStart(t int64) int64 {
 	q := t / w.slide
 	if t%w.slide != 0 && t < 0 {
@@ -101,24 +102,27 @@ func windowStage[K comparable, L, R, O any](left stream.KeyedStream[K, L], right
 	}, opts...)
 }
 
-// wkey identifies one window of one key.
-type wkey[K comparable] struct {
-	k     K
-	start int64
-}
-
 type slot[T any] struct {
 	v       T
 	matched bool
 }
 
+// wbucket holds one key's elements in one window.
 type wbucket[L, R any] struct {
-	l []slot[L]
-	r []slot[R]
+	start int64
+	l     []slot[L]
+	r     []slot[R]
 }
 
-// windowJoin is the window join operator: buffers per (key, window), an
-// eviction index of window ends, eager emission of pairs.
+// wstate is one key's open windows, sorted by start. A key has few open
+// windows (about size/slide, plus those held open by disorder), so a scan
+// finds one faster than a map keyed by (key, window) would.
+type wstate[L, R any] struct {
+	w []wbucket[L, R]
+}
+
+// windowJoin is the window join operator: per key its open windows' buffers,
+// an eviction index of (window end, key), eager emission of pairs.
 type windowJoin[K comparable, L, R, O any] struct {
 	base[O]
 	dropped     func(int)
@@ -128,33 +132,59 @@ type windowJoin[K comparable, L, R, O any] struct {
 	keyL        func(L) K
 	keyR        func(R) K
 	f           func(Opt[L], Opt[R]) O
-	buckets     map[wkey[K]]*wbucket[L, R]
-	due         timeHeap[wkey[K]]
-	free        []*wbucket[L, R]
+	state       map[K]*wstate[L, R]
+	due         index[K]
+	free        []*wstate[L, R]
 	held        int // buffered elements (one per window they are in)
+	open        int // open windows
 }
 
 func newWindowJoin[K comparable, L, R, O any](w Windows, kind Kind, keyL func(L) K, keyR func(R) K, f func(Opt[L], Opt[R]) O) *windowJoin[K, L, R, O] {
 	return &windowJoin[K, L, R, O]{
 		size: w.size, slide: w.slide, w: w, kind: kind, keyL: keyL, keyR: keyR, f: f,
-		buckets: make(map[wkey[K]]*wbucket[L, R]),
+		state: make(map[K]*wstate[L, R]),
 	}
 }
 
-func (j *windowJoin[K, L, R, O]) bucket(k K, start, end int64) *wbucket[L, R] {
-	wk := wkey[K]{k, start}
-	b := j.buckets[wk]
-	if b == nil {
+func (j *windowJoin[K, L, R, O]) keyState(k K) *wstate[L, R] {
+	st := j.state[k]
+	if st == nil {
 		if n := len(j.free); n > 0 {
-			b = j.free[n-1]
+			st = j.free[n-1]
 			j.free = j.free[:n-1]
 		} else {
-			b = new(wbucket[L, R])
+			st = new(wstate[L, R])
 		}
-		j.buckets[wk] = b
-		j.due.push(end, wk)
+		j.state[k] = st
 	}
-	return b
+	return st
+}
+
+// bucket returns the key's bucket of the window starting at start, opening
+// it if needed. The pointer is valid until the next bucket call.
+func (j *windowJoin[K, L, R, O]) bucket(st *wstate[L, R], k K, start, end int64) *wbucket[L, R] {
+	w := st.w
+	i := len(w)
+	for i > 0 && w[i-1].start >= start {
+		if w[i-1].start == start {
+			return &w[i-1]
+		}
+		i--
+	}
+	// Open a window at i, reusing the slices of a bucket beyond len.
+	if len(w) < cap(w) {
+		w = w[:len(w)+1]
+	} else {
+		w = append(w, wbucket[L, R]{})
+	}
+	b := w[len(w)-1]
+	copy(w[i+1:], w[i:len(w)-1])
+	b.start, b.l, b.r = start, b.l[:0], b.r[:0]
+	w[i] = b
+	st.w = w
+	j.open++
+	j.due.add(0, end, k)
+	return &w[i]
 }
 
 // ProcessLeft joins left elements with the buffered right elements of their
@@ -165,15 +195,21 @@ func (j *windowJoin[K, L, R, O]) ProcessLeft(batch []stream.Event[L]) {
 	for i := range batch {
 		v, t := batch[i].Value, batch[i].Time
 		k := j.keyL(v)
+		var st *wstate[L, R]
 		in, isLate := false, false
-		for s := j.w.lastStart(t); s > t-j.size; s -= j.slide {
+		// Windows in ascending order, so that new buckets enter the
+		// eviction index in time order.
+		for s := j.w.lastStart(t-j.size) + j.slide; s <= t; s += j.slide {
 			in = true
 			end := addSat(s, j.size-1)
 			if end <= j.wm {
-				isLate = true // this window and all earlier ones are closed
-				break
+				isLate = true // closed already
+				continue
 			}
-			b := j.bucket(k, s, end)
+			if st == nil {
+				st = j.keyState(k)
+			}
+			b := j.bucket(st, k, s, end)
 			for n := range b.r {
 				j.emit(j.f(Some(v), Some(b.r[n].v)), end)
 				b.r[n].matched = true
@@ -197,15 +233,21 @@ func (j *windowJoin[K, L, R, O]) ProcessRight(batch []stream.Event[R]) {
 	for i := range batch {
 		v, t := batch[i].Value, batch[i].Time
 		k := j.keyR(v)
+		var st *wstate[L, R]
 		in, isLate := false, false
-		for s := j.w.lastStart(t); s > t-j.size; s -= j.slide {
+		// Windows in ascending order, so that new buckets enter the
+		// eviction index in time order.
+		for s := j.w.lastStart(t-j.size) + j.slide; s <= t; s += j.slide {
 			in = true
 			end := addSat(s, j.size-1)
 			if end <= j.wm {
-				isLate = true
-				break
+				isLate = true // closed already
+				continue
 			}
-			b := j.bucket(k, s, end)
+			if st == nil {
+				st = j.keyState(k)
+			}
+			b := j.bucket(st, k, s, end)
 			for n := range b.l {
 				j.emit(j.f(Some(b.l[n].v), Some(v)), end)
 				b.l[n].matched = true
@@ -236,10 +278,18 @@ func (j *windowJoin[K, L, R, O]) report(late, dropped int) {
 func (j *windowJoin[K, L, R, O]) OnWatermark(wm int64) {
 	j.check()
 	j.wm = wm
-	for j.due.len() > 0 && j.due.top() <= wm {
-		it := j.due.pop()
-		b := j.buckets[it.k]
-		delete(j.buckets, it.k)
+	for {
+		it, ok := j.due.next(wm)
+		if !ok {
+			break
+		}
+		st := j.state[it.k]
+		start := addSat(it.t, -(j.size - 1))
+		i := 0
+		for i < len(st.w) && st.w[i].start != start {
+			i++
+		}
+		b := &st.w[i]
 		if j.kind.keepLeft() {
 			for n := range b.l {
 				if !b.l[n].matched {
@@ -255,23 +305,27 @@ func (j *windowJoin[K, L, R, O]) OnWatermark(wm int64) {
 			}
 		}
 		j.held -= len(b.l) + len(b.r)
-		j.recycle(b)
+		j.open--
+		// Close the window, keeping its slices beyond len for reuse.
+		done := *b
+		clear(done.l)
+		clear(done.r)
+		w := st.w
+		copy(w[i:], w[i+1:])
+		w[len(w)-1] = wbucket[L, R]{l: done.l[:0], r: done.r[:0]}
+		st.w = w[:len(w)-1]
+		if len(st.w) == 0 {
+			delete(j.state, it.k)
+			if len(j.free) < maxFree {
+				j.free = append(j.free, st)
+			}
+		}
 	}
-}
-
-func (j *windowJoin[K, L, R, O]) recycle(b *wbucket[L, R]) {
-	if len(j.free) >= 1024 {
-		return
-	}
-	clear(b.l)
-	clear(b.r)
-	b.l, b.r = b.l[:0], b.r[:0]
-	j.free = append(j.free, b)
 }
 
 // OnEnd drops what is left (after a cancelled run: nothing is emitted).
 func (j *windowJoin[K, L, R, O]) OnEnd() {
-	clear(j.buckets)
+	clear(j.state)
 	j.due.reset()
 	j.free = nil
 	j.held = 0
@@ -280,10 +334,11 @@ func (j *windowJoin[K, L, R, O]) OnEnd() {
 // RetainedFrom returns the start of the earliest open window, a lower bound
 // of the time of every buffered element, or stream.MaxTime.
 func (j *windowJoin[K, L, R, O]) RetainedFrom() int64 {
-	if j.due.len() == 0 {
+	x, _, ok := j.due.min()
+	if !ok {
 		return stream.MaxTime
 	}
-	return addSat(j.due.top(), -(j.size - 1))
+	return addSat(x, -(j.size - 1))
 }
 
 // OutputDelay returns the window size: a result is stamped at most size-1
