@@ -28,6 +28,8 @@ type KafkaSink[T any] struct {
 	initErr  error
 	promise  func(*kgo.Record, error)
 
+	inflight sync.WaitGroup // records whose promise has not run yet
+
 	mu  sync.Mutex
 	err error // first produce error
 }
@@ -73,6 +75,7 @@ func (s *KafkaSink[T]) init() error {
 }
 
 func (s *KafkaSink[T]) onProduced(r *kgo.Record, err error) {
+	defer s.inflight.Done()
 	if err == nil {
 		return
 	}
@@ -108,12 +111,13 @@ func (s *KafkaSink[T]) Write(ctx context.Context, batch []stream.Event[T]) error
 				r.Timestamp = time.Unix(0, t)
 			}
 		}
+		s.inflight.Add(1)
 		s.cl.Produce(ctx, r, s.promise)
 	}
 	if ctx.Err() != nil {
 		return ctx.Err()
 	}
-	return nil
+	return s.failed()
 }
 
 // Flush waits until every record produced so far is acknowledged (or failed)
@@ -125,6 +129,9 @@ func (s *KafkaSink[T]) Flush(ctx context.Context) error {
 	if err := s.cl.Flush(ctx); err != nil {
 		return fmt.Errorf("sink.Kafka: flush: %w", err)
 	}
+	// Records failed before they were buffered (too large, say) are not
+	// waited for by the client's Flush: wait for every promise.
+	s.inflight.Wait()
 	return s.failed()
 }
 
