@@ -1,6 +1,7 @@
 package join
 
 import (
+	"fmt"
 	"math/rand/v2"
 	"testing"
 
@@ -259,22 +260,23 @@ func BenchmarkWindowJoinBaseline(b *testing.B) {
 	report(b, out.n)
 }
 
-// Table join: a latest-value table of 100000 keys; stream elements look up
-// random keys (90% present) on arrival: the enrichment hot path.
-const tjKeys = 100000
+// Table join: a latest-value table of 1000 keys (in cache) or 100000 keys
+// (lookups miss the cache); stream elements look up random keys (90%
+// present) on arrival: the enrichment hot path.
+var tjSizes = []int{1000, 100000}
 
 type tjEvent struct {
 	Key   int
 	Price int
 }
 
-func tjInput() ([]stream.Event[tjEvent], []stream.Event[Change[int, int]]) {
-	keys := benchKeys(1<<16, tjKeys*10/9)
-	evs := make([]stream.Event[tjEvent], len(keys))
-	for i, k := range keys {
+func tjInput(keys int) ([]stream.Event[tjEvent], []stream.Event[Change[int, int]]) {
+	ks := benchKeys(1<<16, keys*10/9)
+	evs := make([]stream.Event[tjEvent], len(ks))
+	for i, k := range ks {
 		evs[i] = stream.Event[tjEvent]{Value: tjEvent{k, i}, Time: int64(i)}
 	}
-	chs := make([]stream.Event[Change[int, int]], tjKeys)
+	chs := make([]stream.Event[Change[int, int]], keys)
 	for k := range chs {
 		chs[k] = stream.Event[Change[int, int]]{Value: Upsert(k, k*3), Time: 0}
 	}
@@ -282,42 +284,50 @@ func tjInput() ([]stream.Event[tjEvent], []stream.Event[Change[int, int]]) {
 }
 
 func BenchmarkTableJoin(b *testing.B) {
-	evs, chs := tjInput()
-	out := &sinkBuf{buf: make([]stream.Event[benchOut], 0, benchBatch)}
-	j := newTableJoin[int, tjEvent, int, benchOut](tableConfig{until: stream.MinTime}, func(e tjEvent) int { return e.Key },
-		func(e tjEvent, campaign int) benchOut { return benchOut{e.Price, campaign} }, nil)
-	j.base = base[benchOut]{emit: out.emit, late: func(int) {}, wm: stream.MinTime}
-	j.dropped = func(int) {}
-	j.ProcessRight(chs)
-	b.ReportAllocs()
-	b.ResetTimer()
-	for i := 0; i < b.N; i += benchBatch {
-		lo := i & (len(evs) - 1)
-		j.ProcessLeft(evs[lo : lo+min(benchBatch, b.N-i)])
-		out.reset()
+	for _, keys := range tjSizes {
+		b.Run(fmt.Sprintf("keys=%d", keys), func(b *testing.B) {
+			evs, chs := tjInput(keys)
+			out := &sinkBuf{buf: make([]stream.Event[benchOut], 0, benchBatch)}
+			j := newTableJoin[int, tjEvent, int, benchOut](tableConfig{until: stream.MinTime}, func(e tjEvent) int { return e.Key },
+				func(e tjEvent, campaign int) benchOut { return benchOut{e.Price, campaign} }, nil)
+			j.base = base[benchOut]{emit: out.emit, late: func(int) {}, wm: stream.MinTime}
+			j.dropped = func(int) {}
+			j.ProcessRight(chs)
+			b.ReportAllocs()
+			b.ResetTimer()
+			for i := 0; i < b.N; i += benchBatch {
+				lo := i & (len(evs) - 1)
+				j.ProcessLeft(evs[lo : lo+min(benchBatch, b.N-i)])
+				out.reset()
+			}
+			report(b, out.n)
+		})
 	}
-	report(b, out.n)
 }
 
 // BenchmarkTableJoinBaseline is the same enrichment as a plain loop over a
 // map.
 func BenchmarkTableJoinBaseline(b *testing.B) {
-	evs, chs := tjInput()
-	table := make(map[int]int)
-	for _, c := range chs {
-		table[c.Value.Key] = c.Value.Value
-	}
-	out := &sinkBuf{buf: make([]stream.Event[benchOut], 0, benchBatch)}
-	b.ReportAllocs()
-	b.ResetTimer()
-	for i := 0; i < b.N; i += benchBatch {
-		lo := i & (len(evs) - 1)
-		for _, e := range evs[lo : lo+min(benchBatch, b.N-i)] {
-			if v, ok := table[e.Value.Key]; ok {
-				out.emit(benchOut{e.Value.Price, v}, e.Time)
+	for _, keys := range tjSizes {
+		b.Run(fmt.Sprintf("keys=%d", keys), func(b *testing.B) {
+			evs, chs := tjInput(keys)
+			table := make(map[int]int)
+			for _, c := range chs {
+				table[c.Value.Key] = c.Value.Value
 			}
-		}
-		out.reset()
+			out := &sinkBuf{buf: make([]stream.Event[benchOut], 0, benchBatch)}
+			b.ReportAllocs()
+			b.ResetTimer()
+			for i := 0; i < b.N; i += benchBatch {
+				lo := i & (len(evs) - 1)
+				for _, e := range evs[lo : lo+min(benchBatch, b.N-i)] {
+					if v, ok := table[e.Value.Key]; ok {
+						out.emit(benchOut{e.Value.Price, v}, e.Time)
+					}
+				}
+				out.reset()
+			}
+			report(b, out.n)
+		})
 	}
-	report(b, out.n)
 }
