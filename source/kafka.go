@@ -98,7 +98,8 @@ func KafkaWatermarks(s stream.WatermarkStrategy) KafkaOption {
 // record has arrived from it for d of processing time (default 0: never), so
 // an empty or quiet partition does not stall the pipeline's event time. The
 // partition holds the minimum again with its next record; records it then
-// delivers behind the watermark are late.
+// delivers behind the watermark are late. When every partition is idle the
+// watermark advances to the furthest partition's.
 func KafkaIdleTimeout(d time.Duration) KafkaOption {
 	return kafkaOptionFunc(func(c *kafkaConfig) { c.idle = d })
 }
@@ -543,14 +544,22 @@ func (r *kafkaRun[T]) watermark(out *stream.Emitter[T], now int64) {
 		r.mu.Unlock()
 		return
 	}
+	hi := stream.MinTime
 	for _, ps := range r.parts {
+		w := ps.gen.Watermark()
+		hi = max(hi, w)
 		if ps.done || (idle > 0 && now-ps.lastActive >= idle) {
 			continue
 		}
 		any = true
-		lo = min(lo, ps.gen.Watermark())
+		lo = min(lo, w)
 	}
 	r.mu.Unlock()
+	if !any && idle > 0 {
+		// Every partition is idle (or finished): none holds the others
+		// back, so the furthest one's progress stands.
+		lo, any = hi, true
+	}
 	if any && lo > out.CurrentWatermark() {
 		out.Watermark(lo)
 	}

@@ -185,3 +185,43 @@ func TestKafkaBackpressure(t *testing.T) {
 		t.Errorf("heap grew by %d MiB, want < %d MiB", growth>>20, limit>>20)
 	}
 }
+
+// TestKafkaIdlePartition: an empty partition does not stall event time once
+// it is idle: windows of the other partition fire while the source runs.
+func TestKafkaIdlePartition(t *testing.T) {
+	c := kafkatest.New(t, 2, "in", "out")
+	recs, oracle := genVotes(600, 5, 3*time.Minute, 0, 7)
+	for _, r := range recs {
+		r.Partition = 0
+	}
+	c.Produce(t, recs, kgo.RecordPartitioner(kgo.ManualPartitioner()))
+	// Every window but the last can fire before the input ends.
+	last := t0.Add(2 * time.Minute).UnixNano()
+	for k := range oracle {
+		if k.W >= last {
+			delete(oracle, k)
+		}
+	}
+	// In a group the empty partition is assigned, so it holds the minimum
+	// until it is idle.
+	p := countPipeline(c, kafkaSource(t, c, "g-idle", source.KafkaIdleTimeout(100*time.Millisecond)), "out")
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- p.Run(ctx) }()
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		got, _ := readCounts(t, c, "out")
+		if len(got) >= len(oracle) {
+			diffCounts(t, got, oracle, true)
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%d of %d windows fired: the idle partition stalls the watermark", len(got), len(oracle))
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	cancel()
+	if err := <-done; !errors.Is(err, context.Canceled) {
+		t.Fatalf("Run = %v", err)
+	}
+}
