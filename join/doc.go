@@ -151,3 +151,10 @@ func (b *base[O]) check() {
 		b.fail(b.err)
 	}
 }
+
+// The operators are Retainers (see stream.Retainer).
+var (
+	_ stream.Retainer = (*windowJoin[int, int, int, int])(nil)
+	_ stream.Retainer = (*intervalJoin[int, int, int, int])(nil)
+	_ stream.Retainer = (*tableJoin[int, int, int, int])(nil)
+)

@@ -1,0 +1,97 @@
+package join
+
+import (
+	"context"
+	"errors"
+	"slices"
+	"testing"
+	"time"
+
+	"github.com/weirhq/weir/stream"
+)
+
+func TestInvalidJoins(t *testing.T) {
+	cases := map[string]func(p *stream.Pipeline, l, r stream.KeyedStream[string, ev]) stream.Stream[pair]{
+		"zero windows": func(p *stream.Pipeline, l, r stream.KeyedStream[string, ev]) stream.Stream[pair] {
+			return Window(l, r, Windows{}, func(l, r ev) pair { return pair{} })
+		},
+		"zero slide": func(p *stream.Pipeline, l, r stream.KeyedStream[string, ev]) stream.Stream[pair] {
+			return WindowOuter(l, r, Sliding(time.Second, 0), FullOuter, mkPair)
+		},
+		"bad kind": func(p *stream.Pipeline, l, r stream.KeyedStream[string, ev]) stream.Stream[pair] {
+			return WindowOuter(l, r, Tumbling(time.Second), Kind(9), mkPair)
+		},
+		"nil window func": func(p *stream.Pipeline, l, r stream.KeyedStream[string, ev]) stream.Stream[pair] {
+			return Window[string, ev, ev, pair](l, r, Tumbling(time.Second), nil)
+		},
+		"lower > upper": func(p *stream.Pipeline, l, r stream.KeyedStream[string, ev]) stream.Stream[pair] {
+			return Interval(l, r, 2, 1, func(l, r ev) pair { return pair{} })
+		},
+		"nil interval func": func(p *stream.Pipeline, l, r stream.KeyedStream[string, ev]) stream.Stream[pair] {
+			return IntervalLeft[string, ev, ev, pair](l, r, 0, 1, nil)
+		},
+		"negative retention": func(p *stream.Pipeline, l, r stream.KeyedStream[string, ev]) stream.Stream[pair] {
+			return EnrichLeft(l, Table(stream.Map(r.Stream(), changeOf), Versioned(-1)), enrichPair)
+		},
+		"nil enrich func": func(p *stream.Pipeline, l, r stream.KeyedStream[string, ev]) stream.Stream[pair] {
+			return Enrich[string, ev, ev, pair](l, Table(stream.Map(r.Stream(), changeOf)), nil)
+		},
+	}
+	for name, build := range cases {
+		t.Run(name, func(t *testing.T) {
+			p := stream.New()
+			in := []ev{{"a", 1, 1}}
+			stream.To(build(p, from(p, in, 0), from(p, in, 0)), &collect[pair]{})
+			err := p.Run(context.Background())
+			if !errors.Is(err, ErrInvalidJoin) || !errors.Is(err, stream.ErrInvalidPipeline) {
+				t.Fatalf("got %v, want ErrInvalidJoin", err)
+			}
+		})
+	}
+}
+
+// TestLateCounted checks that a late element reaches the stage's Late
+// metric and is dropped, through a real pipeline. Both inputs come from one
+// source (odd payloads left, even right), so their order is fixed.
+func TestLateCounted(t *testing.T) {
+	p := stream.New()
+	src := stream.From(p, playSource([]ev{{"a", 1, 10}, {"a", 2, 12}, {"a", 3, 100}, {"a", 5, 20}}, 0), stream.Watermarks(stream.NoWatermarks()))
+	left := stream.KeyBy(stream.Filter(src, func(e ev) bool { return e.N%2 == 1 }), ev.key)
+	right := stream.KeyBy(stream.Filter(src, func(e ev) bool { return e.N%2 == 0 }), ev.key)
+	out := IntervalLeft(left, right, 0, 5, func(l ev, r Opt[ev]) pair { return mkPair(Some(l), r) }, stream.Name("ij"))
+	sink := &collect[pair]{}
+	stream.To(out, sink)
+	run(t, p)
+	m, _ := p.Stage("ij")
+	got := strs(sink.got)
+	want := []string{"a/1@10+a/2@12@12", "a/3@100+-@105"} // a/5@20 came after watermark 99
+	if m.Late != 1 || !slices.Equal(got, want) {
+		t.Fatalf("late %d, results %v, want 1 and %v", m.Late, got, want)
+	}
+}
+
+// TestCancelEmitsNothingMore: a cancelled run does not flush outer joins.
+func TestCancelEmitsNothingMore(t *testing.T) {
+	p := stream.New()
+	started := make(chan struct{})
+	src := stream.SourceFunc[ev](func(ctx context.Context, out *stream.Emitter[ev]) error {
+		out.EmitNanos(ev{"a", 1, 1}, 1)
+		out.Flush()
+		close(started)
+		<-ctx.Done()
+		return ctx.Err()
+	})
+	left := stream.KeyBy(stream.From(p, src), ev.key)
+	right := from(p, nil, 0)
+	out := WindowOuter(left, right, Tumbling(10), FullOuter, mkPair)
+	sink := &collect[pair]{}
+	stream.To(out, sink)
+	ctx, cancel := context.WithCancel(context.Background())
+	go func() { <-started; time.Sleep(20 * time.Millisecond); cancel() }()
+	if err := p.Run(ctx); !errors.Is(err, context.Canceled) {
+		t.Fatalf("got %v", err)
+	}
+	if len(sink.got) != 0 {
+		t.Fatalf("cancelled run emitted %v", strs(sink.got))
+	}
+}
