@@ -34,11 +34,12 @@
 // # Late elements
 //
 // An element that arrives after the state it should have joined with was
-// evicted is late: it is counted in the stage's Late metric and dropped, on
-// either side and for every join kind (an outer join does not emit it as
-// unmatched, since its partners may have been evicted before it came). Each
-// join documents exactly when an element is late. Two-input stages have no
-// late side output yet.
+// evicted is late: it is counted in the stage's Late metric and is not joined
+// with what it missed. Interval joins drop it; window joins still join it
+// in those of its (sliding) windows that are open; outer joins never emit it
+// as unmatched, since its partners may have been evicted before it came.
+// Each join documents exactly when an element is late. Two-input stages have
+// no late side output yet.
 //
 // Every operator implements stream.Retainer so that sources may commit input
 // positions while joins still hold state.

@@ -91,6 +91,10 @@ func AwaitBootstrap(until time.Time) TableOption {
 // arrives, so elements that arrive before the table is loaded see their keys
 // missing; use AwaitBootstrap or AwaitWatermark to make them wait.
 //
+// A change whose time is at or before the join's watermark is still applied,
+// and counted in the Late metric when the table is Versioned or elements
+// await it (lookups it should have affected may have happened already).
+//
 // The table is held in memory (one value per live key; with Versioned, also
 // the versions within the retention) and is not covered by the join's
 // stream.Retainer report: on restart it must be rebuilt by reading its
@@ -112,9 +116,9 @@ func changeKey[K comparable, V any](c Change[K, V]) K { return c.Key }
 // missing (never set, deleted, or, for a Versioned table, not set as of the
 // element's time) are dropped and counted as Dropped. Each result is stamped
 // with the element's time. When elements are looked up (on arrival, or after
-// waiting for the table) is set by the table's options; see Table. Options
-// are the stage's (stream.Name, stream.OnError). A nil f makes Run fail
-// with ErrInvalidJoin.
+// waiting for the table) is set by the table's options; see Table. The join
+// runs with the parallelism of s's KeyBy. Options are the stage's
+// (stream.Name, stream.OnError). A nil f makes Run fail with ErrInvalidJoin.
 //
 // Enrichment on arrival from a latest-value table costs a map lookup per
 // element and allocates nothing.
