@@ -40,10 +40,9 @@ func New(opts ...Option) *Pipeline {
 // stages were added. It is safe to call while Run is running and after.
 func (p *Pipeline) Metrics() []StageMetrics {
 	p.mu.Lock()
-	metas := append([]*stageMeta(nil), p.metas...)
-	p.mu.Unlock()
-	out := make([]StageMetrics, len(metas))
-	for i, m := range metas {
+	defer p.mu.Unlock()
+	out := make([]StageMetrics, len(p.metas))
+	for i, m := range p.metas {
 		out[i] = m.snapshot()
 	}
 	return out
@@ -52,8 +51,8 @@ func (p *Pipeline) Metrics() []StageMetrics {
 // Stage returns the metrics of the stage with the given name, or false.
 func (p *Pipeline) Stage(name string) (StageMetrics, bool) {
 	p.mu.Lock()
+	defer p.mu.Unlock()
 	m, ok := p.byName[name]
-	p.mu.Unlock()
 	if !ok {
 		return StageMetrics{}, false
 	}
@@ -70,6 +69,14 @@ func (p *Pipeline) DeadLetters() Stream[DeadLetter] {
 		p.dlq.build = func(_ *instanceCtx, out any) []any { return []any{out} }
 	}
 	return Stream[DeadLetter]{n: p.dlq}
+}
+
+// Invalid records a mistake found while building a stage (an invalid window
+// size, a nil function): Run then fails at once, before starting anything,
+// with an error wrapping ErrInvalidPipeline and err. It is for packages that
+// add stages (window, join); stage names the stage.
+func (p *Pipeline) Invalid(stage string, err error) {
+	p.errs = append(p.errs, fmt.Errorf("%w: stage %q: %w", ErrInvalidPipeline, stage, err))
 }
 
 func (p *Pipeline) errorf(format string, args ...any) {

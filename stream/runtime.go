@@ -117,17 +117,23 @@ func (rt *runtime) failed() error {
 // builds every stage instance.
 func (rt *runtime) plan() error {
 	p := rt.p
+	p.mu.Lock()
 	for _, n := range p.nodes {
 		n.consumers = nil
 		n.meta.rt = rt
 	}
+	p.mu.Unlock()
 	defer func() {
+		// Metrics may be read concurrently from now on.
+		p.mu.Lock()
+		defer p.mu.Unlock()
 		for _, n := range p.nodes {
 			if len(n.meta.wms) < n.par {
-				n.meta.wms = make([]atomic.Int64, n.par)
-				for i := range n.meta.wms {
-					n.meta.wms[i].Store(MinTime)
+				wms := make([]atomic.Int64, n.par)
+				for i := range wms {
+					wms[i].Store(MinTime)
 				}
+				n.meta.wms = wms
 			}
 		}
 	}()

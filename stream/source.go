@@ -198,8 +198,9 @@ func (e *Emitter[T]) EmitNanos(v T, ts int64) {
 // Watermark advances the source's watermark to w explicitly, in order with
 // the elements emitted so far (they are flushed first). A w not above the
 // current watermark is ignored. Use it in sources that know their input's
-// progress better than a strategy can; combine with NoWatermarks to make it
-// the only one.
+// progress better than a strategy can (a Kafka source merging partitions):
+// from the first call on, the source's watermark strategy is no longer
+// consulted, so the explicit watermark is the only one.
 func (e *Emitter[T]) Watermark(w int64) {
 	e.Flush()
 	e.explicit = true
@@ -230,7 +231,9 @@ func (e *Emitter[T]) flush() {
 		e.out.batch(e.buf)
 		e.buf = e.buf[:0]
 	}
-	e.advance(e.generated())
+	if !e.explicit {
+		e.advance(e.generated())
+	}
 	e.maybeBarrier()
 	if e.t.ticker != nil {
 		select {

@@ -1,0 +1,176 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"math/rand/v2"
+	"sync/atomic"
+	"time"
+
+	"github.com/twmb/franz-go/pkg/kgo"
+)
+
+// genConfig describes the synthetic vote traffic.
+type genConfig struct {
+	Polls    int
+	Voters   int
+	Seed     uint64
+	DupShare float64 // share of votes re-sent (a client retry) shortly after
+	BadShare float64 // share of malformed votes: bad JSON or invalid fields
+	// Start and Step fix event times (Start + i*Step, with jitter) for
+	// reproducible runs; a zero Start stamps votes with the wall clock.
+	Start  time.Time
+	Step   time.Duration
+	Jitter time.Duration // event times are shuffled by up to this much
+}
+
+// generated is one produced record and what the generator knows of it.
+type generated struct {
+	Value []byte
+	Vote  Vote
+	Valid bool // a well-formed vote for a known option
+	Dup   bool // a re-send of an earlier vote
+}
+
+// voteGen makes votes: popular options get more votes, some votes are
+// re-sent (a client retry), some voters try to vote twice in a poll, some
+// votes are malformed.
+type voteGen struct {
+	cfg   genConfig
+	cat   Catalog
+	rng   *rand.Rand
+	i     int64
+	voted map[pollVoter]bool
+	last  []Vote // recent votes, for re-sends
+}
+
+func newVoteGen(cfg genConfig, cat Catalog) *voteGen {
+	return &voteGen{cfg: cfg, cat: cat, rng: rand.New(rand.NewPCG(cfg.Seed, 0x766f746573)), voted: map[pollVoter]bool{}}
+}
+
+func (g *voteGen) now() time.Time {
+	var t time.Time
+	if g.cfg.Start.IsZero() {
+		t = time.Now()
+	} else {
+		t = g.cfg.Start.Add(time.Duration(g.i) * g.cfg.Step)
+	}
+	if g.cfg.Jitter > 0 {
+		t = t.Add(-time.Duration(g.rng.Int64N(int64(g.cfg.Jitter))))
+	}
+	return t.UTC()
+}
+
+// next returns the next record.
+func (g *voteGen) next() generated {
+	defer func() { g.i++ }()
+	r := g.rng.Float64()
+	if r < g.cfg.DupShare && len(g.last) > 0 {
+		v := g.last[g.rng.IntN(len(g.last))]
+		b, _ := json.Marshal(v)
+		return generated{Value: b, Vote: v, Valid: true, Dup: true}
+	}
+	if r < g.cfg.DupShare+g.cfg.BadShare {
+		return g.malformed()
+	}
+	poll := pollName(g.rng.IntN(g.cfg.Polls))
+	voter := fmt.Sprintf("voter-%06d", g.rng.IntN(g.cfg.Voters))
+	opts := g.cat[poll]
+	// Skewed choice: option j with weight 1/(j+1).
+	var total float64
+	for j := range opts {
+		total += 1 / float64(j+1)
+	}
+	x, j := g.rng.Float64()*total, 0
+	for ; j < len(opts)-1; j++ {
+		x -= 1 / float64(j+1)
+		if x < 0 {
+			break
+		}
+	}
+	v := Vote{Poll: poll, Option: opts[j], Voter: voter, At: g.now()}
+	b, _ := json.Marshal(v)
+	k := pollVoter{poll, voter}
+	if g.voted[k] {
+		// The voter already voted in this poll: a second attempt, which
+		// the job must not count.
+		return generated{Value: b, Vote: v, Valid: true, Dup: true}
+	}
+	g.voted[k] = true
+	if len(g.last) < 64 {
+		g.last = append(g.last, v)
+	} else {
+		g.last[g.rng.IntN(len(g.last))] = v
+	}
+	return generated{Value: b, Vote: v, Valid: true}
+}
+
+func (g *voteGen) malformed() generated {
+	switch g.rng.IntN(3) {
+	case 0:
+		return generated{Value: []byte(`{"poll": "poll-000", "option": `)}
+	case 1:
+		v := Vote{Poll: pollName(g.rng.IntN(g.cfg.Polls)), Option: "zz", Voter: "voter-x", At: g.now()}
+		b, _ := json.Marshal(v)
+		return generated{Value: b, Vote: v}
+	default:
+		v := Vote{Poll: "no-such-poll", Option: "a", Voter: "voter-y", At: g.now()}
+		b, _ := json.Marshal(v)
+		return generated{Value: b, Vote: v}
+	}
+}
+
+// record makes the Kafka record of a generated vote, keyed by poll so that a
+// poll's votes stay in one partition (and one instance of a scaled-out job).
+func (gv generated) record(topic string) *kgo.Record {
+	key := gv.Vote.Poll
+	if key == "" {
+		key = "malformed"
+	}
+	return &kgo.Record{Topic: topic, Key: []byte(key), Value: gv.Value}
+}
+
+// produceVotes writes votes to topic at rate votes per second (0: as fast as
+// possible) until ctx is done or count votes were written (0: unbounded). It
+// counts what it wrote in produced.
+func produceVotes(ctx context.Context, cl *kgo.Client, topic string, g *voteGen, rate float64, count int64, produced *atomic.Int64) error {
+	var tick *time.Ticker
+	perTick := 1
+	if rate > 0 {
+		interval := time.Duration(float64(time.Second) / rate)
+		if interval < time.Millisecond {
+			perTick = int(rate / 1000)
+			interval = time.Millisecond
+		}
+		tick = time.NewTicker(interval)
+		defer tick.Stop()
+	}
+	var failed atomic.Value
+	for count == 0 || produced.Load() < count {
+		if tick != nil {
+			select {
+			case <-ctx.Done():
+				return nil
+			case <-tick.C:
+			}
+		} else if ctx.Err() != nil {
+			return nil
+		}
+		for range perTick {
+			if count > 0 && produced.Load() >= count {
+				break
+			}
+			cl.Produce(ctx, g.next().record(topic), func(_ *kgo.Record, err error) {
+				if err != nil && ctx.Err() == nil {
+					failed.CompareAndSwap(nil, err)
+				}
+			})
+			produced.Add(1)
+		}
+		if err, _ := failed.Load().(error); err != nil {
+			return fmt.Errorf("produce votes: %w", err)
+		}
+	}
+	return cl.Flush(ctx)
+}
