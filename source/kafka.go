@@ -150,9 +150,8 @@ type KafkaSource[T any] struct {
 // sink.KafkaDeadLetters writes such letters to a dead-letter topic.
 //
 // Watermarks are generated per partition (KafkaWatermarks, KafkaIdleTimeout)
-// and the source emits their minimum with stream.Emitter.Watermark. Give From
-// stream.Watermarks(stream.NoWatermarks()) so that the source-level strategy
-// does not add its own watermark on top.
+// and the source emits their minimum with stream.Emitter.Watermark, which
+// replaces the source-level strategy (stream.Watermarks on From has no effect).
 //
 // Backpressure: records are polled by one goroutine and handed to Run one
 // poll at a time; while the pipeline is slower than the topic, Run blocks in
@@ -311,6 +310,9 @@ func (s *KafkaSource[T]) Run(ctx context.Context, out *stream.Emitter[T]) error 
 	}
 	s.run = r
 	s.mu.Unlock()
+	// Take over the watermark from the first element on: the per-partition
+	// minimum is the only one (MinTime itself emits nothing).
+	out.Watermark(stream.MinTime)
 
 	opts := []kgo.Opt{
 		kgo.ConsumeStartOffset(kgo.NewOffset().AtStart()),

@@ -200,7 +200,8 @@ func (e *Emitter[T]) EmitNanos(v T, ts int64) {
 // current watermark is ignored. Use it in sources that know their input's
 // progress better than a strategy can (a Kafka source merging partitions):
 // from the first call on, the source's watermark strategy is no longer
-// consulted, so the explicit watermark is the only one.
+// consulted, so the explicit watermark is the only one. Watermark(MinTime)
+// at the start of Run takes over without emitting anything.
 func (e *Emitter[T]) Watermark(w int64) {
 	e.Flush()
 	e.explicit = true

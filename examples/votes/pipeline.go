@@ -87,7 +87,7 @@ func buildJob(cfg jobConfig) *stream.Pipeline {
 		srcOpts = append(srcOpts, source.KafkaStopAtEnd())
 	}
 	votes := stream.From(p, source.Kafka(decodeVote, srcOpts...),
-		stream.Name(stageVotes), stream.Watermarks(stream.NoWatermarks()), stream.OnError(stream.DeadLetterOnError))
+		stream.Name(stageVotes), stream.OnError(stream.DeadLetterOnError))
 	valid := stream.MapErr(votes, cfg.Catalog.Validate, stream.Name(stageValidate), stream.OnError(stream.DeadLetterOnError))
 
 	byVoter := stream.KeyBy(valid, func(v Vote) pollVoter { return pollVoter{v.Poll, v.Voter} })
