@@ -170,7 +170,7 @@ func buildOp[I, O any](n *node, newOp func(*OpContext[O], *instanceCtx) Operator
 		if op == nil {
 			n.meta.fail(errNilOperator)
 		}
-		x := &opInlet[I, O]{meta: n.meta, op: op, c: c, index: ic.index}
+		x := &opInlet[I, O]{opCtl: opCtl[O]{meta: n.meta, op: op, c: c, index: ic.index}, in: op}
 		if pt, ok := op.(ProcessingTimeOperator); ok {
 			x.pt = pt
 			ic.t.timers = append(ic.t.timers, x)
@@ -179,23 +179,20 @@ func buildOp[I, O any](n *node, newOp func(*OpContext[O], *instanceCtx) Operator
 	}
 }
 
-// opInlet runs an Operator inside a chain.
-type opInlet[I, O any] struct {
-	meta  *stageMeta
-	op    Operator[I]
+// opCtl is the control half shared by one- and two-input operator instances:
+// watermarks, idleness, barriers, the end and processing time.
+type opCtl[O any] struct {
+	meta *stageMeta
+	op   interface {
+		OnWatermark(int64)
+		OnEnd()
+	}
 	pt    ProcessingTimeOperator
 	c     *OpContext[O]
 	index int
 }
 
-func (x *opInlet[I, O]) batch(b []Event[I]) {
-	defer x.meta.guard()
-	x.meta.in.Add(uint64(len(b)))
-	x.op.ProcessBatch(b)
-	x.c.flush()
-}
-
-func (x *opInlet[I, O]) watermark(w int64) {
+func (x *opCtl[O]) watermark(w int64) {
 	defer x.meta.guard()
 	x.c.wm = w
 	x.meta.wms[x.index].Store(w)
@@ -205,9 +202,9 @@ func (x *opInlet[I, O]) watermark(w int64) {
 	x.c.forward(func(c ctl) { c.watermark(w) })
 }
 
-func (x *opInlet[I, O]) idle() { x.c.forward(ctl.idle) }
+func (x *opCtl[O]) idle() { x.c.forward(ctl.idle) }
 
-func (x *opInlet[I, O]) barrier(b barrier) {
+func (x *opCtl[O]) barrier(b barrier) {
 	func() {
 		defer x.meta.guard()
 		x.c.flush()
@@ -216,7 +213,7 @@ func (x *opInlet[I, O]) barrier(b barrier) {
 	x.c.forward(func(c ctl) { c.barrier(b) })
 }
 
-func (x *opInlet[I, O]) end() {
+func (x *opCtl[O]) end() {
 	func() {
 		defer x.meta.guard()
 		x.op.OnEnd()
@@ -225,8 +222,21 @@ func (x *opInlet[I, O]) end() {
 	x.c.forward(ctl.end)
 }
 
-func (x *opInlet[I, O]) onProcTime(now int64) {
+func (x *opCtl[O]) onProcTime(now int64) {
 	defer x.meta.guard()
 	x.pt.OnProcessingTime(now)
+	x.c.flush()
+}
+
+// opInlet runs an Operator inside a chain.
+type opInlet[I, O any] struct {
+	opCtl[O]
+	in Operator[I]
+}
+
+func (x *opInlet[I, O]) batch(b []Event[I]) {
+	defer x.meta.guard()
+	x.meta.in.Add(uint64(len(b)))
+	x.in.ProcessBatch(b)
 	x.c.flush()
 }

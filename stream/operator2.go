@@ -28,7 +28,7 @@ func ApplyKeyed2[K comparable, L, R, O any](left KeyedStream[K, L], right KeyedS
 		if op == nil {
 			n.meta.fail(errNilOperator)
 		}
-		x := &op2Inlet[L, R, O]{meta: n.meta, op: op, c: c, index: ic.index}
+		x := &op2Inlet[L, R, O]{opCtl: opCtl[O]{meta: n.meta, op: op, c: c, index: ic.index}, in: op}
 		if pt, ok := op.(ProcessingTimeOperator); ok {
 			x.pt = pt
 			ic.t.timers = append(ic.t.timers, x)
@@ -40,53 +40,14 @@ func ApplyKeyed2[K comparable, L, R, O any](left KeyedStream[K, L], right KeyedS
 
 // op2Inlet is the left port (and the control surface) of a two-input stage.
 type op2Inlet[L, R, O any] struct {
-	meta  *stageMeta
-	op    Operator2[L, R]
-	pt    ProcessingTimeOperator
-	c     *OpContext[O]
-	index int
+	opCtl[O]
+	in Operator2[L, R]
 }
 
 func (x *op2Inlet[L, R, O]) batch(b []Event[L]) {
 	defer x.meta.guard()
 	x.meta.in.Add(uint64(len(b)))
-	x.op.ProcessLeft(b)
-	x.c.flush()
-}
-
-func (x *op2Inlet[L, R, O]) watermark(w int64) {
-	defer x.meta.guard()
-	x.c.wm = w
-	x.meta.wms[x.index].Store(w)
-	x.c.Out.ts = w
-	x.op.OnWatermark(w)
-	x.c.flush()
-	x.c.forward(func(c ctl) { c.watermark(w) })
-}
-
-func (x *op2Inlet[L, R, O]) idle() { x.c.forward(ctl.idle) }
-
-func (x *op2Inlet[L, R, O]) barrier(b barrier) {
-	func() {
-		defer x.meta.guard()
-		x.c.flush()
-		b = b.through(x.op)
-	}()
-	x.c.forward(func(c ctl) { c.barrier(b) })
-}
-
-func (x *op2Inlet[L, R, O]) end() {
-	func() {
-		defer x.meta.guard()
-		x.op.OnEnd()
-		x.c.flush()
-	}()
-	x.c.forward(ctl.end)
-}
-
-func (x *op2Inlet[L, R, O]) onProcTime(now int64) {
-	defer x.meta.guard()
-	x.pt.OnProcessingTime(now)
+	x.in.ProcessLeft(b)
 	x.c.flush()
 }
 
@@ -97,7 +58,7 @@ type op2Right[L, R, O any] struct{ x *op2Inlet[L, R, O] }
 func (r *op2Right[L, R, O]) batch(b []Event[R]) {
 	defer r.x.meta.guard()
 	r.x.meta.in.Add(uint64(len(b)))
-	r.x.op.ProcessRight(b)
+	r.x.in.ProcessRight(b)
 	r.x.c.flush()
 }
 func (r *op2Right[L, R, O]) watermark(int64) {}
