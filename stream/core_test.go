@@ -346,3 +346,22 @@ func TestCheckpointRetention(t *testing.T) {
 		}
 	}
 }
+
+// TestKeyPanicNamesKeyedStage: the key function runs where the stream is
+// partitioned; its panic is attributed to the keyed stage it feeds.
+func TestKeyPanicNamesKeyedStage(t *testing.T) {
+	defer goleak.VerifyNone(t)
+	p := New(WithParallelism(2))
+	ks := KeyBy(From(p, sliceSource([]int64{1, 2, 3})), func(x int64) int64 {
+		if x == 3 {
+			panic("bad key")
+		}
+		return x
+	})
+	To(Dedupe(ks, time.Second, Name("dedupe")), &collectSink[int64]{})
+	err := p.Run(context.Background())
+	var se *StageError
+	if !errors.As(err, &se) || se.Stage != "dedupe" {
+		t.Fatalf("got %v", err)
+	}
+}

@@ -165,6 +165,9 @@ type xedge struct {
 	hash    any // func(T) uint64 or nil
 	pool    any // *batchPool[T]
 	base    int // input index of producer instance 0 at each consumer
+	// consumer is the consuming stage: a panic in the key function (user
+	// code, run here to partition) is attributed to it.
+	consumer *stageMeta
 }
 
 // errAborted unwinds a task whose pipeline already failed; it is never
@@ -208,6 +211,7 @@ func (w *xwriter[T]) batch(b []Event[T]) {
 	}
 	// bufs[t] is a view of the pooled batch pend[t], appended to locally
 	// (no store through the pointer per element).
+	defer w.x.consumer.guard()
 	n, bufs, hash := uint64(len(w.pend)), w.bufs, w.hash
 	for t := range bufs {
 		if w.pend[t] == nil {

@@ -242,7 +242,7 @@ func (rt *runtime) plan() error {
 		}
 		inputs := 0
 		for port, e := range c.inputs {
-			x := &xedge{port: int32(port), base: inputs, hash: e.hash}
+			x := &xedge{port: int32(port), base: inputs, hash: e.hash, consumer: c.meta}
 			if c.par == 1 {
 				x.hash = nil
 			}
