@@ -5,6 +5,7 @@ import (
 	"errors"
 	"math"
 	"math/rand/v2"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -363,5 +364,49 @@ func TestKeyPanicNamesKeyedStage(t *testing.T) {
 	var se *StageError
 	if !errors.As(err, &se) || se.Stage != "dedupe" {
 		t.Fatalf("got %v", err)
+	}
+}
+
+type inputWMOp struct {
+	mu   *sync.Mutex
+	seen map[int][]int64
+}
+
+func (o *inputWMOp) ProcessLeft([]Event[int64])  {}
+func (o *inputWMOp) ProcessRight([]Event[int64]) {}
+func (o *inputWMOp) OnWatermark(int64)           {}
+func (o *inputWMOp) OnEnd()                      {}
+func (o *inputWMOp) OnInputWatermark(input int, wm int64, idle bool) {
+	o.mu.Lock()
+	o.seen[input] = append(o.seen[input], wm)
+	o.mu.Unlock()
+}
+
+// TestInputWatermarks: a two-input operator learns each input's own
+// watermark, in order, ending with the final one.
+func TestInputWatermarks(t *testing.T) {
+	scripted := func(wms ...int64) Source[int64] {
+		return SourceFunc[int64](func(ctx context.Context, out *Emitter[int64]) error {
+			for _, w := range wms {
+				out.EmitNanos(w, w)
+				out.Watermark(w)
+			}
+			return nil
+		})
+	}
+	p := New()
+	l := KeyBy(From(p, scripted(10, 20, 30)), func(x int64) int64 { return x })
+	r := KeyBy(From(p, scripted(5, 500)), func(x int64) int64 { return x })
+	var mu sync.Mutex
+	op := &inputWMOp{mu: &mu, seen: map[int][]int64{}}
+	To(ApplyKeyed2(l, r, "join", func(*OpContext[int]) Operator2[int64, int64] { return op }), &collectSink[int]{})
+	if err := p.Run(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if got, want := op.seen[0], []int64{10, 20, 30, MaxTime}; !slices.Equal(got, want) {
+		t.Errorf("left watermarks %v, want %v", got, want)
+	}
+	if got, want := op.seen[1], []int64{5, 500, MaxTime}; !slices.Equal(got, want) {
+		t.Errorf("right watermarks %v, want %v", got, want)
 	}
 }

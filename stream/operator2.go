@@ -29,6 +29,7 @@ func ApplyKeyed2[K comparable, L, R, O any](left KeyedStream[K, L], right KeyedS
 			n.meta.fail(errNilOperator)
 		}
 		x := &op2Inlet[L, R, O]{opCtl: opCtl[O]{meta: n.meta, op: op, c: c, index: ic.index}, in: op}
+		x.iw, _ = op.(InputWatermarks)
 		if pt, ok := op.(ProcessingTimeOperator); ok {
 			x.pt = pt
 			ic.t.timers = append(ic.t.timers, x)
@@ -38,10 +39,31 @@ func ApplyKeyed2[K comparable, L, R, O any](left KeyedStream[K, L], right KeyedS
 	return Stream[O]{n: n}
 }
 
+// InputWatermarks is implemented by two-input operators that need each
+// input's own watermark, not only the minimum OnWatermark receives (a table
+// join that waits until its table has caught up). OnInputWatermark is called
+// whenever the watermark of input 0 (left) or 1 (right) advances, or the input
+// goes idle (idle true, wm its last watermark), before the merged watermark
+// that this may advance. An input that ended after exhausting its data
+// reports MaxTime.
+type InputWatermarks interface {
+	OnInputWatermark(input int, wm int64, idle bool)
+}
+
 // op2Inlet is the left port (and the control surface) of a two-input stage.
 type op2Inlet[L, R, O any] struct {
 	opCtl[O]
 	in Operator2[L, R]
+	iw InputWatermarks
+}
+
+func (x *op2Inlet[L, R, O]) portWatermark(port int, w int64, idle bool) {
+	if x.iw == nil {
+		return
+	}
+	defer x.meta.guard()
+	x.iw.OnInputWatermark(port, w, idle)
+	x.c.flush()
 }
 
 func (x *op2Inlet[L, R, O]) batch(b []Event[L]) {

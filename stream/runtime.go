@@ -257,6 +257,16 @@ func (rt *runtime) plan() error {
 			t := rt.taskOf[c.id][i]
 			t.merge = newWMMerge(inputs)
 			t.ports = make([]func(any), len(c.inputs))
+			if c.kind == kindTwoInput {
+				// Each input's own watermark, for InputWatermarks.
+				t.portOf = make([]portInput, 0, inputs)
+				for port, e := range c.inputs {
+					t.portMerge = append(t.portMerge, newWMMerge(e.from.par))
+					for j := range e.from.par {
+						t.portOf = append(t.portOf, portInput{port, j})
+					}
+				}
+			}
 		}
 	}
 	// Build instances in reverse topological order, so each instance's
@@ -463,6 +473,9 @@ type task struct {
 	dlqInput      int
 	dlqDownstream bool
 	final         bool // saw the final watermark
+	// two-input heads: per-input merges and where each producer belongs
+	portMerge []*wmMerge
+	portOf    []portInput
 	aligning      map[uint64]*alignment
 	dlqBuf        [1]Event[DeadLetter]
 }
@@ -571,6 +584,9 @@ func (t *task) tick(now int64) {
 // handle processes one envelope; it reports whether every input has ended.
 func (t *task) handle(env envelope) bool {
 	i := int(env.input)
+	if t.portMerge != nil {
+		t.handlePort(env)
+	}
 	switch env.kind {
 	case msgBatch:
 		if w, adv, _ := t.merge.active(i); adv {
@@ -602,6 +618,40 @@ func (t *task) handle(env envelope) bool {
 		}
 	}
 	return false
+}
+
+type portInput struct{ port, index int }
+
+// portWatermarker is implemented by two-input heads to learn each input's
+// own watermark.
+type portWatermarker interface {
+	portWatermark(port int, w int64, idle bool)
+}
+
+// handlePort keeps the watermark of each input of a two-input head and tells
+// the head when one advances or goes idle, before the merged watermark.
+func (t *task) handlePort(env envelope) {
+	pi := t.portOf[env.input]
+	m := t.portMerge[pi.port]
+	var w int64
+	var adv, idle bool
+	switch env.kind {
+	case msgBatch:
+		w, adv, _ = m.active(pi.index)
+	case msgWatermark:
+		w, adv, _ = m.watermark(pi.index, env.wm)
+	case msgIdle:
+		w, adv, idle = m.setIdle(pi.index)
+	case msgEnd:
+		w, adv, _ = m.end(pi.index)
+	default:
+		return
+	}
+	if adv || idle {
+		if pw, ok := t.headCtl.(portWatermarker); ok {
+			pw.portWatermark(pi.port, w, idle)
+		}
+	}
 }
 
 // alignBarrier records barrier b from input i and forwards it once every

@@ -203,9 +203,13 @@ func (e *Emitter[T]) EmitNanos(v T, ts int64) {
 // consulted, so the explicit watermark is the only one. Watermark(MinTime)
 // at the start of Run takes over without emitting anything.
 func (e *Emitter[T]) Watermark(w int64) {
-	e.Flush()
 	e.explicit = true
-	e.advance(w)
+	e.Flush()
+	if !e.failed {
+		if !e.t.protect(func() { e.advance(w) }) {
+			e.failed = true
+		}
+	}
 }
 
 // CurrentWatermark returns the last watermark this source emitted.
