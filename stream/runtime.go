@@ -476,8 +476,8 @@ type task struct {
 	// two-input heads: per-input merges and where each producer belongs
 	portMerge []*wmMerge
 	portOf    []portInput
-	aligning      map[uint64]*alignment
-	dlqBuf        [1]Event[DeadLetter]
+	aligning  map[uint64]*alignment
+	dlqBuf    [1]Event[DeadLetter]
 }
 
 func (t *task) tickC() <-chan time.Time {
