@@ -26,14 +26,18 @@ type core[K comparable, T, A, R any] struct {
 	keyOf  func(T) K
 	ag     Aggregator[T, A, R]
 	rs     resetter[A]
-	result func(k K, start, end int64, acc *A) R
-	out    func(Result[K, R], int64)
-	late   func(T, int64)
-	nLate  func(int)
-	when   func(T) bool
-	early  bool
-	wm     int64
-	L, D   int64 // allowed lateness; emission delay (L with FinalOnly, else 0)
+	result func(k K, start, end int64, acc *A) R // nil: ag.Result
+	out    func(Result[K, R], int64)             // used when col is nil
+	col    *stream.Collector[Result[K, R]]
+	// keepsAll: the accumulator holds every element (Process), so sliding
+	// windows merge their panes per firing instead of keeping partial merges.
+	keepsAll bool
+	late     func(T, int64)
+	nLate    func(int)
+	when     func(T) bool
+	early    bool
+	wm       int64
+	L, D     int64 // allowed lateness; emission delay (L with FinalOnly, else 0)
 }
 
 func (c *core[K, T, A, R]) reset(acc *A) {
@@ -45,11 +49,25 @@ func (c *core[K, T, A, R]) reset(acc *A) {
 }
 
 func (c *core[K, T, A, R]) emit(k K, start, end int64, acc *A, f Firing) {
-	c.out(Result[K, R]{Key: k, Start: start, End: end, Value: c.result(k, start, end, acc), Firing: f}, end-1)
+	var v R
+	if c.result != nil {
+		v = c.result(k, start, end, acc)
+	} else {
+		v = c.ag.Result(acc)
+	}
+	c.send(Result[K, R]{Key: k, Start: start, End: end, Value: v, Firing: f})
+}
+
+func (c *core[K, T, A, R]) send(r Result[K, R]) {
+	if c.col != nil {
+		c.col.EmitAt(r, r.End-1)
+		return
+	}
+	c.out(r, r.End-1)
 }
 
 func (c *core[K, T, A, R]) retract(k K, start, end int64) {
-	c.out(Result[K, R]{Key: k, Start: start, End: end, Firing: Retract}, end-1)
+	c.send(Result[K, R]{Key: k, Start: start, End: end, Firing: Retract})
 }
 
 func (c *core[K, T, A, R]) dropLate(v T, ts int64) {
@@ -160,7 +178,7 @@ func (o *operator[T]) OutputDelay() int64 {
 var _ stream.Retainer = (*operator[int])(nil)
 var _ stream.ProcessingTimeOperator = (*operator[int])(nil)
 
-func build[K comparable, T, A, R any](ks stream.KeyedStream[K, T], a Assigner, ag Aggregator[T, A, R], result func(K, int64, int64, *A) R, kindName string, opts []Option) (stream.Stream[Result[K, R]], stream.Stream[T]) {
+func build[K comparable, T, A, R any](ks stream.KeyedStream[K, T], a Assigner, ag Aggregator[T, A, R], result func(K, int64, int64, *A) R, keepsAll bool, kindName string, opts []Option) (stream.Stream[Result[K, R]], stream.Stream[T]) {
 	cfg := newConfig(opts)
 	keyOf := ks.Key()
 	return stream.ApplyKeyedWithSide(ks, kindName, func(c *stream.OpContext[Result[K, R]], side *stream.Collector[T]) stream.Operator[T] {
@@ -170,13 +188,9 @@ func build[K comparable, T, A, R any](ks stream.KeyedStream[K, T], a Assigner, a
 			err = fmt.Errorf("%w: nil aggregator", ErrInvalid)
 		}
 		if err == nil {
-			if result == nil {
-				result = func(_ K, _, _ int64, acc *A) R { return ag.Result(acc) }
-			}
-			out := c.Out
 			o.e, err = newEngine(a, core[K, T, A, R]{
-				cfg: cfg, keyOf: keyOf, ag: ag, result: result,
-				out:   func(r Result[K, R], ts int64) { out.EmitAt(r, ts) },
+				cfg: cfg, keyOf: keyOf, ag: ag, result: result, keepsAll: keepsAll,
+				col:   c.Out,
 				late:  func(v T, ts int64) { side.EmitAt(v, ts) },
 				nLate: c.CountLate,
 			})
@@ -199,7 +213,7 @@ func build[K comparable, T, A, R any](ks stream.KeyedStream[K, T], a Assigner, a
 // State is dropped when the watermark passes a window's end plus the allowed
 // lateness. Invalid assigners or options fail the stage with ErrInvalid.
 func Aggregate[K comparable, T, A, R any](ks stream.KeyedStream[K, T], a Assigner, ag Aggregator[T, A, R], opts ...Option) stream.Stream[Result[K, R]] {
-	out, _ := build(ks, a, ag, nil, "window", opts)
+	out, _ := build(ks, a, ag, nil, false, "window", opts)
 	return out
 }
 
@@ -208,7 +222,7 @@ func Aggregate[K comparable, T, A, R any](ks stream.KeyedStream[K, T], a Assigne
 // window's end plus the allowed lateness when it arrived), at its own event
 // time, in arrival order. The late stream may be left unconsumed.
 func AggregateLate[K comparable, T, A, R any](ks stream.KeyedStream[K, T], a Assigner, ag Aggregator[T, A, R], opts ...Option) (stream.Stream[Result[K, R]], stream.Stream[T]) {
-	return build(ks, a, ag, nil, "window", opts)
+	return build(ks, a, ag, nil, false, "window", opts)
 }
 
 // Process is the full-window variant of Aggregate: it keeps every element of
@@ -239,7 +253,7 @@ func Process[K comparable, T, R any](ks stream.KeyedStream[K, T], a Assigner, fn
 	if fn == nil {
 		ag = nil
 	}
-	out, _ := build(ks, a, ag, result, "window.process", opts)
+	out, _ := build(ks, a, ag, result, true, "window.process", opts)
 	return out
 }
 

@@ -43,6 +43,12 @@ type harness struct {
 }
 
 func newHarness(a Assigner, opts ...Option) (*harness, error) {
+	return newHarnessKeep(a, false, opts...)
+}
+
+// newHarnessKeep is newHarness with the engine's keepsAll set as by Process
+// (sliding windows then merge all panes per firing).
+func newHarnessKeep(a Assigner, keepsAll bool, opts ...Option) (*harness, error) {
 	h := &harness{}
 	cfg := newConfig(opts)
 	if err := cfg.validate(a); err != nil {
@@ -50,7 +56,7 @@ func newHarness(a Assigner, opts ...Option) (*harness, error) {
 	}
 	var ag Aggregator[ev, ns, ns] = sumAgg{}
 	e, err := newEngine(a, core[string, ev, ns, ns]{
-		cfg: cfg, keyOf: func(v ev) string { return v.K }, ag: ag,
+		cfg: cfg, keyOf: func(v ev) string { return v.K }, ag: ag, keepsAll: keepsAll,
 		result: func(_ string, _, _ int64, acc *ns) ns { return ag.Result(acc) },
 		out: func(r Result[string, ns], ts int64) {
 			h.out = append(h.out, r)

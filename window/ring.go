@@ -12,10 +12,20 @@ import (
 // an element costs one map lookup and one Add. Firings are global: when the
 // watermark passes the end of the next window due, every active key is
 // visited once (emit, purge); between window ends a watermark costs O(1).
+//
+// On-time firings of sliding windows (w > 1) do not merge all w panes: each
+// key keeps a two-stacks sliding aggregation (see emitShared), so a firing
+// costs amortised O(m) merges per key, independent of size/slide.
 type ringEngine[K comparable, T, A, R any] struct {
 	core[K, T, A, R]
 	P, S, Z, off int64
 	m, w         int64
+	share        bool // two-stacks on-time firings (w > 1, not keepsAll)
+	nj           int  // windows starting in a run of w panes: ceil(w/m)
+
+	// kE: every window k < kE has emitted (a lower bound, raised as learnt;
+	// emitted(k) is monotone in k and in the watermark).
+	kE int64
 
 	keys   map[K]*rkey[K, A]
 	active []*rkey[K, A]
@@ -57,6 +67,16 @@ type rkey[K comparable, A any] struct {
 	pos      int // index in active
 	since    int // elements since the last early firing
 	dlo, dhi int64
+
+	// Two-stacks aggregation for on-time firings of sliding windows: with
+	// tsOK, sfx[j] holds the merge of panes [tsLo+j*m, tsF) and back the
+	// merge of panes [tsF, tsB). A window [lo, hi) with tsLo <= lo < tsF and
+	// hi >= tsB is sfx[(lo-tsLo)/m] merged with back extended to hi.
+	// Changing a pane below tsB (an allowed-late element) clears tsOK.
+	tsOK           bool
+	tsLo, tsF, tsB int64
+	back           pane[A] // has: holds an element; init: acc came from Init
+	sfx            []pane[A]
 }
 
 func newRing[K comparable, T, A, R any](a Assigner, c core[K, T, A, R]) *ringEngine[K, T, A, R] {
@@ -67,6 +87,9 @@ func newRing[K comparable, T, A, R any](a Assigner, c core[K, T, A, R]) *ringEng
 		e.off += a.slide
 	}
 	e.m, e.w = e.S/e.P, e.Z/e.P
+	e.share = e.w > 1 && !c.keepsAll
+	e.nj = int((e.w + e.m - 1) / e.m)
+	e.kE = minTime
 	e.cLo, e.cHi = 0, 0
 	return e
 }
@@ -164,6 +187,9 @@ func (e *ringEngine[K, T, A, R]) process(b []stream.Event[T]) {
 			p.acc, p.init = e.ag.Init(), true
 		}
 		e.ag.Add(&p.acc, v, ts)
+		if q < rk.tsB {
+			rk.tsOK = false
+		}
 		if !p.has {
 			p.has = true
 			e.noteNext(q)
@@ -182,12 +208,16 @@ func (e *ringEngine[K, T, A, R]) process(b []stream.Event[T]) {
 
 // noteNext lowers next to the first not yet emitted window of pane q.
 func (e *ringEngine[K, T, A, R]) noteNext(q int64) {
-	for k := e.kLo(q); k <= e.kHi(q); k++ {
-		if !e.emitted(k) {
-			if en := e.end(k); en < e.next {
-				e.next = en
-			}
-			return
+	k0, kh := max(e.kLo(q), e.kE), e.kHi(q)
+	k := k0
+	for ; k <= kh && e.emitted(k); k++ {
+	}
+	if k > k0 { // window k-1 has emitted, so have all before it
+		e.kE = k
+	}
+	if k <= kh {
+		if en := e.end(k); en < e.next {
+			e.next = en
 		}
 	}
 }
@@ -240,7 +270,7 @@ func (e *ringEngine[K, T, A, R]) newKey(k K) *rkey[K, A] {
 	if n := len(e.free); n > 0 {
 		rk, e.free = e.free[n-1], e.free[:n-1]
 	} else {
-		rk = &rkey[K, A]{}
+		rk = &rkey[K, A]{tsB: minTime}
 		rk.ring = rk.inline[:]
 	}
 	rk.key, rk.pos = k, len(e.active)
@@ -259,6 +289,7 @@ func (e *ringEngine[K, T, A, R]) release(rk *rkey[K, A]) {
 	e.active = e.active[:last]
 	var zero K
 	rk.key, rk.since, rk.n = zero, 0, 0
+	rk.tsOK, rk.tsB = false, minTime
 	e.free = append(e.free, rk)
 }
 
@@ -302,6 +333,103 @@ func (e *ringEngine[K, T, A, R]) emitWindow(rk *rkey[K, A], k int64, f Firing) {
 	}
 }
 
+// mergeInto merges pane src (which holds an element) into dst, emptying
+// dst first if it holds nothing (dst's accumulator is reset lazily).
+func (e *ringEngine[K, T, A, R]) mergeInto(dst, src *pane[A]) {
+	if !dst.init {
+		dst.acc, dst.init = e.ag.Init(), true
+	} else if !dst.has {
+		e.reset(&dst.acc)
+	}
+	e.ag.Merge(&dst.acc, &src.acc)
+	dst.has = true
+}
+
+// mergePanes merges rk's panes [lo, hi) holding elements into dst, in
+// order.
+func (e *ringEngine[K, T, A, R]) mergePanes(dst *pane[A], rk *rkey[K, A], lo, hi int64) {
+	for q := max(lo, rk.base); q < min(hi, rk.base+int64(rk.n)); q++ {
+		if p := rk.at(q); p.has {
+			e.mergeInto(dst, p)
+		}
+	}
+}
+
+// emitShared is the on-time firing of sliding window k of rk through the
+// two-stacks aggregation. Window k+1 drops the first m panes of window k and
+// adds m: back absorbs the added panes, and when the window's start passes
+// tsF the suffix merges are rebuilt over the current window (w + nj merges,
+// once every nj firings). Merges keep the panes' order (Merge's dst is the
+// earlier part), so only associativity is assumed, as when merging panes
+// one by one.
+func (e *ringEngine[K, T, A, R]) emitShared(rk *rkey[K, A], k int64) {
+	lo := k * e.m
+	hi := lo + e.w
+	if !rk.tsOK || lo < rk.tsLo || lo >= rk.tsF || hi < rk.tsB {
+		if len(rk.sfx) < e.nj {
+			rk.sfx = make([]pane[A], e.nj)
+		}
+		rk.tsLo, rk.tsF, rk.tsB, rk.tsOK = lo, hi, hi, true
+		rk.back.has = false
+		for j := e.nj - 1; j >= 0; j-- {
+			s := &rk.sfx[j]
+			s.has = false
+			a := lo + int64(j)*e.m
+			e.mergePanes(s, rk, a, min(a+e.m, hi))
+			if j+1 < e.nj && rk.sfx[j+1].has {
+				e.mergeInto(s, &rk.sfx[j+1])
+			}
+		}
+	} else if hi > rk.tsB {
+		e.mergePanes(&rk.back, rk, rk.tsB, hi)
+		rk.tsB = hi
+	}
+	j := lo - rk.tsLo
+	if e.m != 1 {
+		j /= e.m
+	}
+	s := &rk.sfx[j]
+	var acc *A
+	switch {
+	case s.has && rk.back.has:
+		if e.scratchInit {
+			e.reset(&e.scratch)
+		} else {
+			e.scratch, e.scratchInit = e.ag.Init(), true
+		}
+		e.ag.Merge(&e.scratch, &s.acc)
+		e.ag.Merge(&e.scratch, &rk.back.acc)
+		acc = &e.scratch
+	case s.has:
+		acc = &s.acc
+	case rk.back.has:
+		acc = &rk.back.acc
+	default:
+		return
+	}
+	e.emit(rk.key, e.start(k), e.end(k), acc, OnTime)
+}
+
+// purgeLimit returns the last pane that the firing of window k may purge:
+// the panes whose windows are all purged and end at or before window k
+// (ok false: none known, leave it to the purgeAt sweep).
+func (e *ringEngine[K, T, A, R]) purgeLimit(k int64) (qmax int64, ok bool) {
+	kx := k
+	if !e.purged(k) {
+		// window c ends at least L+S before window k, which has emitted
+		// (end(k)-1+D <= wm), so it is purged; then step up.
+		c := k - (e.L+e.S-1)/e.S - 1
+		if c >= k || !e.purged(c) {
+			return 0, false
+		}
+		for c+1 < k && e.purged(c+1) {
+			c++
+		}
+		kx = c
+	}
+	return (kx+1)*e.m - 1, true
+}
+
 func (e *ringEngine[K, T, A, R]) advance(wm int64) {
 	if wm <= e.wm {
 		return
@@ -310,11 +438,18 @@ func (e *ringEngine[K, T, A, R]) advance(wm int64) {
 	for e.next != maxTime && satAdd(e.next-1, e.D) <= wm {
 		E := e.next
 		k := (E - e.off - e.Z) / e.S
+		qmax, canPurge := e.purgeLimit(k)
 		nn := int64(maxTime)
 		for i := 0; i < len(e.active); {
 			rk := e.active[i]
-			e.emitWindow(rk, k, OnTime)
-			e.purge(rk, E)
+			if e.share {
+				e.emitShared(rk, k)
+			} else {
+				e.emitWindow(rk, k, OnTime)
+			}
+			if canPurge {
+				e.purgeTo(rk, qmax)
+			}
 			if rk.n == 0 {
 				e.release(rk)
 				continue
@@ -324,6 +459,7 @@ func (e *ringEngine[K, T, A, R]) advance(wm int64) {
 			}
 			i++
 		}
+		e.kE = max(e.kE, k+1)
 		e.next = nn
 	}
 	if e.purgeAt <= wm {
@@ -351,34 +487,42 @@ func (e *ringEngine[K, T, A, R]) purge(rk *rkey[K, A], E int64) {
 		if e.end(kh) > E || !e.purged(kh) {
 			return
 		}
-		p := &rk.ring[rk.head]
-		if p.init {
-			if e.rs != nil {
-				e.rs.Reset(&p.acc)
-			} else {
-				var zero A
-				p.acc, p.init = zero, false
-			}
-		}
-		p.has = false
-		rk.head = (rk.head + 1) & (len(rk.ring) - 1)
-		rk.base++
-		rk.n--
+		e.drop(rk)
 	}
+}
+
+// purgeTo drops rk's front panes up to pane qmax.
+func (e *ringEngine[K, T, A, R]) purgeTo(rk *rkey[K, A], qmax int64) {
+	for rk.n > 0 && rk.base <= qmax {
+		e.drop(rk)
+	}
+}
+
+// drop drops rk's front pane.
+func (e *ringEngine[K, T, A, R]) drop(rk *rkey[K, A]) {
+	p := &rk.ring[rk.head]
+	if p.init {
+		if e.rs != nil {
+			e.rs.Reset(&p.acc)
+		} else {
+			var zero A
+			p.acc, p.init = zero, false
+		}
+	}
+	p.has = false
+	rk.head = (rk.head + 1) & (len(rk.ring) - 1)
+	rk.base++
+	rk.n--
 }
 
 // nextEnd returns the end of rk's first window after window k holding an
 // element, or maxTime.
 func (e *ringEngine[K, T, A, R]) nextEnd(rk *rkey[K, A], k int64) int64 {
-	for q := rk.base; q < rk.base+int64(rk.n); q++ {
-		if !rk.at(q).has {
-			continue
+	// panes q with kHi(q) <= k, i.e. q < (k+1)*m, are in no later window
+	for q := max(rk.base, (k+1)*e.m); q < rk.base+int64(rk.n); q++ {
+		if rk.at(q).has {
+			return e.end(max(e.kLo(q), k+1))
 		}
-		kh := e.kHi(q)
-		if kh <= k {
-			continue
-		}
-		return e.end(max(e.kLo(q), k+1))
 	}
 	return maxTime
 }
