@@ -21,6 +21,10 @@ type ringEngine[K comparable, T, A, R any] struct {
 	P, S, Z, off int64
 	m, w         int64
 	share        bool // two-stacks on-time firings (w > 1, not keepsAll)
+	// lazy: a dropped pane is emptied (Reset) only when the ring reuses its
+	// slot, so a firing does not touch it; not for Process (its lists would
+	// keep elements reachable) nor aggregators without Reset.
+	lazy bool
 	nj           int  // windows starting in a run of w panes: ceil(w/m)
 
 	// kE: every window k < kE has emitted (a lower bound, raised as learnt;
@@ -88,6 +92,7 @@ func newRing[K comparable, T, A, R any](a Assigner, c core[K, T, A, R]) *ringEng
 	}
 	e.m, e.w = e.S/e.P, e.Z/e.P
 	e.share = e.w > 1 && !c.keepsAll
+	e.lazy = c.rs != nil && !c.keepsAll
 	e.nj = int((e.w + e.m - 1) / e.m)
 	e.kE = minTime
 	e.cLo, e.cHi = 0, 0
@@ -125,18 +130,22 @@ func (r *rkey[K, A]) grow(need int) {
 	r.ring, r.head = nr, 0
 }
 
-// slot returns pane q, extending the held range to include it.
-func (r *rkey[K, A]) slot(q int64) *pane[A] {
+// slot returns pane q of r, extending the held range to include it (and
+// emptying the panes that enter it, when dropping is lazy).
+func (e *ringEngine[K, T, A, R]) slot(r *rkey[K, A], q int64) *pane[A] {
+	lo, hi := q, q+1 // panes entering the held range
 	switch {
 	case r.n == 0:
 		r.base, r.n = q, 1
 	case q >= r.base+int64(r.n):
+		lo = r.base + int64(r.n)
 		need := int(q-r.base) + 1
 		if need > len(r.ring) {
 			r.grow(need)
 		}
 		r.n = need
 	case q < r.base:
+		hi = r.base
 		d := int(r.base - q)
 		if r.n+d > len(r.ring) {
 			r.grow(r.n + d)
@@ -145,7 +154,25 @@ func (r *rkey[K, A]) slot(q int64) *pane[A] {
 		r.base = q
 		r.n += d
 	}
+	if e.lazy {
+		for x := lo; x < hi; x++ {
+			e.clean(r.at(x))
+		}
+	}
 	return r.at(q)
+}
+
+// clean empties pane p.
+func (e *ringEngine[K, T, A, R]) clean(p *pane[A]) {
+	if p.init {
+		if e.rs != nil {
+			e.rs.Reset(&p.acc)
+		} else {
+			var zero A
+			p.acc, p.init = zero, false
+		}
+	}
+	p.has = false
 }
 
 func (e *ringEngine[K, T, A, R]) paneState(q int64) uint8 {
@@ -181,7 +208,7 @@ func (e *ringEngine[K, T, A, R]) process(b []stream.Event[T]) {
 		if rk.holds(q) {
 			p = rk.at(q)
 		} else {
-			p = rk.slot(q)
+			p = e.slot(rk, q)
 		}
 		if !p.init {
 			p.acc, p.init = e.ag.Init(), true
@@ -362,7 +389,9 @@ func (e *ringEngine[K, T, A, R]) mergePanes(dst *pane[A], rk *rkey[K, A], lo, hi
 // once every nj firings). Merges keep the panes' order (Merge's dst is the
 // earlier part), so only associativity is assumed, as when merging panes
 // one by one.
-func (e *ringEngine[K, T, A, R]) emitShared(rk *rkey[K, A], k int64) {
+//
+// It reports whether window k+1 is known to hold an element of rk.
+func (e *ringEngine[K, T, A, R]) emitShared(rk *rkey[K, A], k int64) (more bool) {
 	lo := k * e.m
 	hi := lo + e.w
 	if !rk.tsOK || lo < rk.tsLo || lo >= rk.tsF || hi < rk.tsB {
@@ -389,6 +418,8 @@ func (e *ringEngine[K, T, A, R]) emitShared(rk *rkey[K, A], k int64) {
 		j /= e.m
 	}
 	s := &rk.sfx[j]
+	// window k+1 covers [lo+m, F), which is sfx[j+1], and back's panes
+	more = rk.back.has || (int(j)+1 < e.nj && rk.sfx[j+1].has)
 	var acc *A
 	switch {
 	case s.has && rk.back.has:
@@ -405,9 +436,10 @@ func (e *ringEngine[K, T, A, R]) emitShared(rk *rkey[K, A], k int64) {
 	case rk.back.has:
 		acc = &rk.back.acc
 	default:
-		return
+		return more
 	}
 	e.emit(rk.key, e.start(k), e.end(k), acc, OnTime)
+	return more
 }
 
 // purgeLimit returns the last pane that the firing of window k may purge:
@@ -439,11 +471,12 @@ func (e *ringEngine[K, T, A, R]) advance(wm int64) {
 		E := e.next
 		k := (E - e.off - e.Z) / e.S
 		qmax, canPurge := e.purgeLimit(k)
-		nn := int64(maxTime)
+		nn, pa, next := int64(maxTime), int64(maxTime), e.end(k+1)
 		for i := 0; i < len(e.active); {
 			rk := e.active[i]
+			more := false
 			if e.share {
-				e.emitShared(rk, k)
+				more = e.emitShared(rk, k)
 			} else {
 				e.emitWindow(rk, k, OnTime)
 			}
@@ -454,13 +487,17 @@ func (e *ringEngine[K, T, A, R]) advance(wm int64) {
 				e.release(rk)
 				continue
 			}
-			if c := e.nextEnd(rk, k); c < nn {
-				nn = c
+			c := next
+			if !more {
+				c = e.nextEnd(rk, k)
 			}
+			nn = min(nn, c)
+			// as the purgeAt sweep below computes it: this pass visits every key
+			pa = min(pa, satAdd(e.end(e.kHi(rk.base))-1, e.L))
 			i++
 		}
 		e.kE = max(e.kE, k+1)
-		e.next = nn
+		e.next, e.purgeAt = nn, pa
 	}
 	if e.purgeAt <= wm {
 		e.purgeAt = maxTime
@@ -500,16 +537,9 @@ func (e *ringEngine[K, T, A, R]) purgeTo(rk *rkey[K, A], qmax int64) {
 
 // drop drops rk's front pane.
 func (e *ringEngine[K, T, A, R]) drop(rk *rkey[K, A]) {
-	p := &rk.ring[rk.head]
-	if p.init {
-		if e.rs != nil {
-			e.rs.Reset(&p.acc)
-		} else {
-			var zero A
-			p.acc, p.init = zero, false
-		}
+	if !e.lazy {
+		e.clean(&rk.ring[rk.head])
 	}
-	p.has = false
 	rk.head = (rk.head + 1) & (len(rk.ring) - 1)
 	rk.base++
 	rk.n--
