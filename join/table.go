@@ -58,14 +58,14 @@ func Versioned(retention time.Duration) TableOption {
 }
 
 // AwaitWatermark makes every stream element wait until the table is loaded
-// up to its time: an element at time t is looked up once the join's
-// watermark (the minimum of both inputs' watermarks, so the table's has
-// passed t too) reaches t, and emitted then, still stamped t. Every change
-// with time <= t is then in the table (unless the table input went idle or
-// the change itself was late). Buffered elements are released in time order;
-// the cost is latency (the larger of both inputs' watermark delays) and the
-// memory of the elements waiting. A table input without watermarks holds the
-// stream back until it ends. See AwaitBootstrap for a wait at start-up only.
+// up to its time: an element at time t is looked up once the table input's
+// own watermark reaches t (or the table input is idle: no change is coming),
+// and emitted then, still stamped t. Every change with time <= t is then in
+// the table (unless the change itself was late). Buffered elements are
+// released in time order; the cost is latency (the table's watermark delay)
+// and the memory of the elements waiting. A table input without watermarks
+// holds the stream back until it ends or goes idle. See AwaitBootstrap for a
+// wait at start-up only.
 func AwaitWatermark() TableOption {
 	return TableOption{func(c *tableConfig) { c.until = stream.MaxTime }}
 }
@@ -73,7 +73,8 @@ func AwaitWatermark() TableOption {
 // AwaitBootstrap makes stream elements wait for the table's initial load, up
 // to the event time until (typically the job's start time, with a table
 // changelog whose records before it are the existing table): an element at
-// time t waits until the join's watermark reaches min(t, until), then is
+// time t waits until the table input's watermark (or the join's) reaches
+// min(t, until), or the table input is idle, then is
 // looked up and emitted, stamped t. Once the watermark has passed until,
 // elements are looked up on arrival without waiting. The zero time means no
 // wait.
@@ -182,6 +183,10 @@ type tableJoin[K comparable, T, V, O any] struct {
 	due       timeHeap[K]
 	until     int64
 	wait      tbuf[waiting[K, T]] // sorted by release time min(t, until)
+	// tableWM is the table input's own watermark (stream.InputWatermarks;
+	// MaxTime while the table input is idle): a waiting element is released
+	// once it or the join's watermark passes the element's release time.
+	tableWM int64
 	ndrop     int
 	nlate     int
 	// out is the stage's collector (nil when driven without a pipeline, as
@@ -191,7 +196,7 @@ type tableJoin[K comparable, T, V, O any] struct {
 }
 
 func newTableJoin[K comparable, T, V, O any](cfg tableConfig, key func(T) K, fi func(T, V) O, fl func(T, Opt[V]) O) *tableJoin[K, T, V, O] {
-	j := &tableJoin[K, T, V, O]{key: key, fi: fi, fl: fl, versioned: cfg.versioned, retention: cfg.retention, until: cfg.until}
+	j := &tableJoin[K, T, V, O]{key: key, fi: fi, fl: fl, versioned: cfg.versioned, retention: cfg.retention, until: cfg.until, tableWM: stream.MinTime}
 	if j.versioned {
 		j.vers = make(map[K]*vlist[V])
 	} else {
@@ -204,16 +209,17 @@ func newTableJoin[K comparable, T, V, O any](cfg tableConfig, key func(T) K, fi 
 // ready for them.
 func (j *tableJoin[K, T, V, O]) ProcessLeft(batch []stream.Event[T]) {
 	j.check()
-	if !j.versioned && j.until <= j.wm {
+	gate := j.gate()
+	if !j.versioned && j.until <= gate {
 		// Nothing waits any more (or never did): look up on arrival. An
-		// element's release time min(t, until) is at most until <= wm.
+		// element's release time min(t, until) is at most until <= gate.
 		j.enrichNow(batch)
 		return
 	}
 	for i := range batch {
 		e := batch[i]
 		k := j.key(e.Value)
-		if r := min(e.Time, j.until); r > j.wm {
+		if r := min(e.Time, j.until); r > gate {
 			j.wait.insert(entry[waiting[K, T]]{t: r, v: waiting[K, T]{k, e}})
 			continue
 		}
@@ -383,15 +389,7 @@ func (j *tableJoin[K, T, V, O]) schedule(k K, vl *vlist[V], wm int64) {
 // versions older than the retention.
 func (j *tableJoin[K, T, V, O]) OnWatermark(wm int64) {
 	j.check()
-	old := j.wm
-	if j.wait.len() > 0 {
-		w := j.wait.live()
-		n := 0
-		for ; n < len(w) && w[n].t <= wm; n++ {
-			j.lookup(w[n].v.k, w[n].v.e, old)
-		}
-		j.wait.dropFront(n)
-	}
+	j.release(max(wm, j.tableWM), j.wm)
 	j.wm = wm
 	h := addSat(wm, -j.retention)
 	for j.due.len() > 0 && j.due.top().t <= wm {
@@ -418,6 +416,40 @@ func (j *tableJoin[K, T, V, O]) OnWatermark(wm int64) {
 		}
 		j.schedule(it.k, vl, wm)
 	}
+	j.report()
+}
+
+// gate is the time up to which the table is complete: the join's watermark,
+// or the table input's own when it is ahead.
+func (j *tableJoin[K, T, V, O]) gate() int64 { return max(j.wm, j.tableWM) }
+
+// release looks up, in time order, the waiting elements whose release time
+// is at or before gate.
+func (j *tableJoin[K, T, V, O]) release(gate, wm int64) {
+	if j.wait.len() == 0 {
+		return
+	}
+	w := j.wait.live()
+	n := 0
+	for ; n < len(w) && w[n].t <= gate; n++ {
+		j.lookup(w[n].v.k, w[n].v.e, wm)
+	}
+	j.wait.dropFront(n)
+}
+
+// OnInputWatermark implements stream.InputWatermarks: the table input's own
+// watermark (MaxTime while it is idle: no change is coming) releases waiting
+// elements without waiting for the stream's watermark.
+func (j *tableJoin[K, T, V, O]) OnInputWatermark(input int, wm int64, idle bool) {
+	if input != 1 {
+		return
+	}
+	j.check()
+	if idle {
+		wm = stream.MaxTime
+	}
+	j.tableWM = wm
+	j.release(j.gate(), j.wm)
 	j.report()
 }
 
