@@ -187,8 +187,8 @@ type tableJoin[K comparable, T, V, O any] struct {
 	// MaxTime while the table input is idle): a waiting element is released
 	// once it or the join's watermark passes the element's release time.
 	tableWM int64
-	ndrop     int
-	nlate     int
+	ndrop   int
+	nlate   int
 	// out is the stage's collector (nil when driven without a pipeline, as
 	// in the operator benchmarks): the hot path emits to it directly rather
 	// than through the emit function value.
