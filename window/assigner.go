@@ -6,10 +6,12 @@ import (
 	"time"
 )
 
-// ErrInvalid is wrapped by the error a windowed stage fails with when its
+// ErrInvalid is wrapped by the error Run returns when a windowed stage's
 // assigner or options are invalid (a size, slide or gap <= 0, a slide larger
-// than the size, conflicting options). The stage fails on its first call, so
-// Run returns the error wrapped in a stream.StageError.
+// than the size, conflicting options, a nil aggregator, a function of the
+// wrong element type). The mistake is found while the pipeline is built: Run
+// fails before starting anything, with an error that also wraps
+// stream.ErrInvalidPipeline.
 var ErrInvalid = errors.New("window: invalid window")
 
 type kind uint8
@@ -68,7 +70,7 @@ func Session(gap time.Duration) Assigner {
 // SessionFunc is Session with a gap computed per element by gap (for example
 // from a field of the element): the element at t opens [t, t+gap(v)). A gap
 // below 1ns is treated as 1ns. The element type T must be the element type of
-// the keyed stream the assigner is used with, else the stage fails with
+// the keyed stream the assigner is used with, else Run fails with
 // ErrInvalid.
 func SessionFunc[T any](gap func(T) time.Duration) Assigner {
 	return Assigner{kind: kindSession, gapFn: gap}

@@ -181,23 +181,48 @@ var _ stream.ProcessingTimeOperator = (*operator[int])(nil)
 func build[K comparable, T, A, R any](ks stream.KeyedStream[K, T], a Assigner, ag Aggregator[T, A, R], result func(K, int64, int64, *A) R, keepsAll bool, kindName string, opts []Option) (stream.Stream[Result[K, R]], stream.Stream[T]) {
 	cfg := newConfig(opts)
 	keyOf := ks.Key()
-	return stream.ApplyKeyedWithSide(ks, kindName, func(c *stream.OpContext[Result[K, R]], side *stream.Collector[T]) stream.Operator[T] {
-		o := &operator[T]{fail: c.Fail, every: cfg.earlyEvery}
-		err := cfg.validate(a)
-		if err == nil && ag == nil {
-			err = fmt.Errorf("%w: nil aggregator", ErrInvalid)
-		}
+	// Mistakes are found here, while building: Run then fails before
+	// starting anything (Pipeline.Invalid). The operator keeps the error as
+	// well, should it be instantiated anyway.
+	err := cfg.validate(a)
+	if err == nil && ag == nil {
+		err = fmt.Errorf("%w: nil aggregator", ErrInvalid)
+	}
+	if err == nil {
+		err = checkTypes[T](a, cfg)
+	}
+	out, late := stream.ApplyKeyedWithSide(ks, kindName, func(c *stream.OpContext[Result[K, R]], side *stream.Collector[T]) stream.Operator[T] {
+		o := &operator[T]{fail: c.Fail, every: cfg.earlyEvery, err: err}
 		if err == nil {
-			o.e, err = newEngine(a, core[K, T, A, R]{
+			o.e, o.err = newEngine(a, core[K, T, A, R]{
 				cfg: cfg, keyOf: keyOf, ag: ag, result: result, keepsAll: keepsAll,
 				col:   c.Out,
 				late:  func(v T, ts int64) { side.EmitAt(v, ts) },
 				nLate: c.CountLate,
 			})
 		}
-		o.err = err
 		return o
 	}, cfg.stage...)
+	if err != nil {
+		ks.Pipeline().Invalid(out.Name(), err)
+	}
+	return out, late
+}
+
+// checkTypes checks the element type of the functions given as any
+// (EarlyWhen, SessionFunc) against the stage's element type T.
+func checkTypes[T any](a Assigner, cfg config) error {
+	if cfg.earlyWhen != nil {
+		if _, ok := cfg.earlyWhen.(func(T) bool); !ok {
+			return fmt.Errorf("%w: EarlyWhen function is %T, want func(%T) bool", ErrInvalid, cfg.earlyWhen, *new(T))
+		}
+	}
+	if a.gapFn != nil {
+		if _, ok := a.gapFn.(func(T) time.Duration); !ok {
+			return fmt.Errorf("%w: SessionFunc gap function is %T, want func(%T) time.Duration", ErrInvalid, a.gapFn, *new(T))
+		}
+	}
+	return nil
 }
 
 // Aggregate windows a keyed stream with assigner a and folds each (key,
@@ -211,7 +236,8 @@ func build[K comparable, T, A, R any](ks stream.KeyedStream[K, T], a Assigner, a
 // Late metric and discarded; use AggregateLate to receive them. At the end
 // of bounded input every window fires; a cancelled run fires nothing more.
 // State is dropped when the watermark passes a window's end plus the allowed
-// lateness. Invalid assigners or options fail the stage with ErrInvalid.
+// lateness. Invalid assigners or options make Run fail before it starts
+// anything, with an error wrapping ErrInvalid and stream.ErrInvalidPipeline.
 func Aggregate[K comparable, T, A, R any](ks stream.KeyedStream[K, T], a Assigner, ag Aggregator[T, A, R], opts ...Option) stream.Stream[Result[K, R]] {
 	out, _ := build(ks, a, ag, nil, false, "window", opts)
 	return out

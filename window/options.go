@@ -71,7 +71,7 @@ func EarlyEveryCount(n int) Option {
 // EarlyWhen fires the windows of an element's key early (Firing Early) right
 // after an element for which f returns true has been added: a custom trigger
 // (an end-of-transaction marker, a threshold). T must be the stage's element
-// type, else the stage fails with ErrInvalid.
+// type, else Run fails with ErrInvalid.
 func EarlyWhen[T any](f func(T) bool) Option {
 	return optionFunc(func(c *config) { c.earlyWhen = f })
 }

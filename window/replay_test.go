@@ -3,6 +3,7 @@ package window
 import (
 	"context"
 	"errors"
+	"fmt"
 	"math/rand/v2"
 	"runtime"
 	"testing"
@@ -63,9 +64,10 @@ func TestReplayDay(t *testing.T) {
 	}
 }
 
-// TestInvalid: invalid assigners and options fail the stage with ErrInvalid.
+// TestInvalid: invalid assigners and options make Run fail before starting
+// anything, with an error wrapping ErrInvalid and stream.ErrInvalidPipeline.
 func TestInvalid(t *testing.T) {
-	for _, c := range []struct {
+	cases := []struct {
 		a    Assigner
 		opts []Option
 	}{
@@ -74,6 +76,7 @@ func TestInvalid(t *testing.T) {
 		{Sliding(time.Second, 2*time.Second), nil},
 		{Session(0), nil},
 		{Session(time.Second).WithOffset(1), nil},
+		{Global().WithOffset(1), nil},
 		{Tumbling(time.Second), []Option{AllowedLateness(-1)}},
 		{Tumbling(time.Second), []Option{EarlyEvery(0)}},
 		{Tumbling(time.Second), []Option{EarlyEveryCount(0)}},
@@ -81,14 +84,39 @@ func TestInvalid(t *testing.T) {
 		{Sliding(2*time.Second, time.Second), []Option{Discarding()}},
 		{Tumbling(time.Second), []Option{EarlyWhen(func(int) bool { return true })}},
 		{SessionFunc(func(int) time.Duration { return 1 }), nil},
-	} {
+	}
+	run := func(t *testing.T, name string, add func(stream.KeyedStream[string, ev])) {
+		t.Helper()
 		p := stream.New()
-		s := stream.From(p, scriptSource([]step{{t: 1, v: ev{"a", 1}}}), stream.Watermarks(stream.NoWatermarks()))
-		stream.To(Aggregate(stream.KeyBy(s, func(e ev) string { return e.K }), c.a, sumAgg{}, c.opts...), &collect[Result[string, ns]]{})
-		if err := p.Run(context.Background()); !errors.Is(err, ErrInvalid) {
-			t.Errorf("%v %d opts: got %v, want ErrInvalid", c.a, len(c.opts), err)
+		started := false
+		src := stream.SourceFunc[ev](func(ctx context.Context, out *stream.Emitter[ev]) error {
+			started = true
+			out.EmitNanos(ev{"a", 1}, 1)
+			return nil
+		})
+		s := stream.From(p, src, stream.Watermarks(stream.NoWatermarks()))
+		add(stream.KeyBy(s, func(e ev) string { return e.K }))
+		err := p.Run(context.Background())
+		if !errors.Is(err, ErrInvalid) || !errors.Is(err, stream.ErrInvalidPipeline) {
+			t.Errorf("%s: got %v, want ErrInvalid and stream.ErrInvalidPipeline", name, err)
+		}
+		if started {
+			t.Errorf("%s: the source ran", name)
 		}
 	}
+	for _, c := range cases {
+		run(t, fmt.Sprintf("%v %d opts", c.a, len(c.opts)), func(ks stream.KeyedStream[string, ev]) {
+			stream.To(Aggregate(ks, c.a, sumAgg{}, c.opts...), &collect[Result[string, ns]]{})
+		})
+	}
+	run(t, "Process nil fn", func(ks stream.KeyedStream[string, ev]) {
+		stream.To(Process[string, ev, int](ks, Tumbling(time.Second), nil), &collect[Result[string, int]]{})
+	})
+	run(t, "AggregateLate", func(ks stream.KeyedStream[string, ev]) {
+		out, late := AggregateLate(ks, Tumbling(0), sumAgg{})
+		stream.To(out, &collect[Result[string, ns]]{})
+		stream.To(late, &collect[ev]{})
+	})
 }
 
 // TestStateBytes measures the heap held per open (key, window): the figures

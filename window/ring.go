@@ -25,7 +25,7 @@ type ringEngine[K comparable, T, A, R any] struct {
 	// slot, so a firing does not touch it; not for Process (its lists would
 	// keep elements reachable) nor aggregators without Reset.
 	lazy bool
-	nj           int  // windows starting in a run of w panes: ceil(w/m)
+	nj   int // windows starting in a run of w panes: ceil(w/m)
 
 	// kE: every window k < kE has emitted (a lower bound, raised as learnt;
 	// emitted(k) is monotone in k and in the watermark).
