@@ -55,7 +55,10 @@
 // 1,000 (sparse representation), up to about 16.5 KB once the HLL turns
 // dense. Sessions cost the same per (key, session). Sliding windows hold,
 // per key, one accumulator per pane of the window (size/gcd(size, slide))
-// rather than one per window. AllowedLateness(d) keeps every window d
+// rather than one per window, plus the partial merges that make an on-time
+// firing cheap (a two-stacks sliding aggregation: about size/slide + 1
+// accumulators per key), so a firing costs amortised O(slide/gcd) merges
+// per key, not size/gcd. Process merges all panes at each firing instead. AllowedLateness(d) keeps every window d
 // longer; Process keeps every element (8 bytes plus the size of T each, plus slice growth).
 //
 // # Operators

@@ -40,10 +40,13 @@ type ringEngine[K comparable, T, A, R any] struct {
 	// be purged (maxTime: none): advance sweeps all keys when it passes.
 	purgeAt int64
 
-	// pane cache for the last element's pane, valid for cwm
-	cq, cLo, cHi int64
-	cState       uint8
-	cwm          int64
+	// pane cache for the last element's pane, valid for cwm: its index,
+	// bounds and state, the end of its first window not emitted (maxTime:
+	// none) and the watermark that purges it
+	cq, cLo, cHi  int64
+	cState        uint8
+	cwm           int64
+	cNext, cPurge int64
 
 	scratch     A
 	scratchInit bool
@@ -66,6 +69,7 @@ type rkey[K comparable, A any] struct {
 	n        int       // panes base .. base+n-1 are held
 	head     int       // ring index of pane base
 	ring     []pane[A] // length a power of two; inline until it grows
+	tsB      int64     // see below; here as process reads it
 	inline   [2]pane[A]
 	key      K
 	pos      int // index in active
@@ -77,10 +81,10 @@ type rkey[K comparable, A any] struct {
 	// merge of panes [tsF, tsB). A window [lo, hi) with tsLo <= lo < tsF and
 	// hi >= tsB is sfx[(lo-tsLo)/m] merged with back extended to hi.
 	// Changing a pane below tsB (an allowed-late element) clears tsOK.
-	tsOK           bool
-	tsLo, tsF, tsB int64
-	back           pane[A] // has: holds an element; init: acc came from Init
-	sfx            []pane[A]
+	tsOK      bool
+	tsLo, tsF int64
+	back      pane[A] // has: holds an element; init: acc came from Init
+	sfx       []pane[A]
 }
 
 func newRing[K comparable, T, A, R any](a Assigner, c core[K, T, A, R]) *ringEngine[K, T, A, R] {
@@ -101,8 +105,18 @@ func newRing[K comparable, T, A, R any](a Assigner, c core[K, T, A, R]) *ringEng
 
 func (e *ringEngine[K, T, A, R]) start(k int64) int64 { return e.off + k*e.S }
 func (e *ringEngine[K, T, A, R]) end(k int64) int64   { return e.off + k*e.S + e.Z }
-func (e *ringEngine[K, T, A, R]) kLo(q int64) int64   { return floorDiv(q-e.w, e.m) + 1 }
-func (e *ringEngine[K, T, A, R]) kHi(q int64) int64   { return floorDiv(q, e.m) }
+func (e *ringEngine[K, T, A, R]) kLo(q int64) int64 {
+	if e.m == 1 {
+		return q - e.w + 1
+	}
+	return floorDiv(q-e.w, e.m) + 1
+}
+func (e *ringEngine[K, T, A, R]) kHi(q int64) int64 {
+	if e.m == 1 {
+		return q
+	}
+	return floorDiv(q, e.m)
+}
 
 // emitted reports whether window k has had its on-time (or, FinalOnly, its
 // only) firing; purged whether its state is gone for good.
@@ -193,6 +207,8 @@ func (e *ringEngine[K, T, A, R]) process(b []stream.Event[T]) {
 			e.cLo = e.off + e.cq*e.P
 			e.cHi = e.cLo + e.P
 			e.cState, e.cwm = e.paneState(e.cq), e.wm
+			e.cNext = e.firstOpenEnd(e.cq)
+			e.cPurge = satAdd(e.end(e.kHi(e.cq))-1, e.L)
 		}
 		if e.cState == paneLate {
 			e.dropLate(v, ts)
@@ -219,10 +235,8 @@ func (e *ringEngine[K, T, A, R]) process(b []stream.Event[T]) {
 		}
 		if !p.has {
 			p.has = true
-			e.noteNext(q)
-			if d := satAdd(e.end(e.kHi(q))-1, e.L); d < e.purgeAt {
-				e.purgeAt = d
-			}
+			e.next = min(e.next, e.cNext)
+			e.purgeAt = min(e.purgeAt, e.cPurge)
 		}
 		if e.cState == paneFired {
 			e.lateUpdate(rk, q)
@@ -233,8 +247,9 @@ func (e *ringEngine[K, T, A, R]) process(b []stream.Event[T]) {
 	}
 }
 
-// noteNext lowers next to the first not yet emitted window of pane q.
-func (e *ringEngine[K, T, A, R]) noteNext(q int64) {
+// firstOpenEnd returns the end of the first window of pane q not yet
+// emitted, or maxTime.
+func (e *ringEngine[K, T, A, R]) firstOpenEnd(q int64) int64 {
 	k0, kh := max(e.kLo(q), e.kE), e.kHi(q)
 	k := k0
 	for ; k <= kh && e.emitted(k); k++ {
@@ -243,10 +258,9 @@ func (e *ringEngine[K, T, A, R]) noteNext(q int64) {
 		e.kE = k
 	}
 	if k <= kh {
-		if en := e.end(k); en < e.next {
-			e.next = en
-		}
+		return e.end(k)
 	}
+	return maxTime
 }
 
 // lateUpdate re-fires the emitted but not purged windows of pane q.
