@@ -69,22 +69,28 @@ type rkey[K comparable, A any] struct {
 	n        int       // panes base .. base+n-1 are held
 	head     int       // ring index of pane base
 	ring     []pane[A] // length a power of two; inline until it grows
-	tsB      int64     // see below; here as process reads it
+	tsB      int64     // panes below tsB are merged in sl
 	inline   [2]pane[A]
 	key      K
 	pos      int // index in active
 	since    int // elements since the last early firing
 	dlo, dhi int64
 
-	// Two-stacks aggregation for on-time firings of sliding windows: with
-	// tsOK, sfx[j] holds the merge of panes [tsLo+j*m, tsF) and back the
-	// merge of panes [tsF, tsB). A window [lo, hi) with tsLo <= lo < tsF and
-	// hi >= tsB is sfx[(lo-tsLo)/m] merged with back extended to hi.
-	// Changing a pane below tsB (an allowed-late element) clears tsOK.
-	tsOK      bool
-	tsLo, tsF int64
-	back      pane[A] // has: holds an element; init: acc came from Init
-	sfx       []pane[A]
+	// two-stacks state of sliding windows (nil until the first on-time
+	// firing); tsB (above) bounds the panes it has merged
+	sl *slideState[A]
+}
+
+// slideState is a key's two-stacks aggregation for the on-time firings of
+// sliding windows: with ok, sfx[j] holds the merge of panes [lo+j*m, f) and
+// back the merge of panes [f, rkey.tsB). A window [lo', hi') with lo <= lo'
+// < f and hi' >= tsB is sfx[(lo'-lo)/m] merged with back extended to hi'.
+// Changing a pane below tsB (an allowed-late element) clears ok.
+type slideState[A any] struct {
+	ok    bool
+	lo, f int64
+	back  pane[A] // has: holds an element; init: acc came from Init
+	sfx   []pane[A]
 }
 
 func newRing[K comparable, T, A, R any](a Assigner, c core[K, T, A, R]) *ringEngine[K, T, A, R] {
@@ -231,7 +237,7 @@ func (e *ringEngine[K, T, A, R]) process(b []stream.Event[T]) {
 		}
 		e.ag.Add(&p.acc, v, ts)
 		if q < rk.tsB {
-			rk.tsOK = false
+			rk.sl.ok = false
 		}
 		if !p.has {
 			p.has = true
@@ -330,7 +336,10 @@ func (e *ringEngine[K, T, A, R]) release(rk *rkey[K, A]) {
 	e.active = e.active[:last]
 	var zero K
 	rk.key, rk.since, rk.n = zero, 0, 0
-	rk.tsOK, rk.tsB = false, minTime
+	rk.tsB = minTime
+	if rk.sl != nil {
+		rk.sl.ok = false
+	}
 	e.free = append(e.free, rk)
 }
 
@@ -399,7 +408,7 @@ func (e *ringEngine[K, T, A, R]) mergePanes(dst *pane[A], rk *rkey[K, A], lo, hi
 // emitShared is the on-time firing of sliding window k of rk through the
 // two-stacks aggregation. Window k+1 drops the first m panes of window k and
 // adds m: back absorbs the added panes, and when the window's start passes
-// tsF the suffix merges are rebuilt over the current window (w + nj merges,
+// f the suffix merges are rebuilt over the current window (w + nj merges,
 // once every nj firings). Merges keep the panes' order (Merge's dst is the
 // earlier part), so only associativity is assumed, as when merging panes
 // one by one.
@@ -408,47 +417,49 @@ func (e *ringEngine[K, T, A, R]) mergePanes(dst *pane[A], rk *rkey[K, A], lo, hi
 func (e *ringEngine[K, T, A, R]) emitShared(rk *rkey[K, A], k int64) (more bool) {
 	lo := k * e.m
 	hi := lo + e.w
-	if !rk.tsOK || lo < rk.tsLo || lo >= rk.tsF || hi < rk.tsB {
-		if len(rk.sfx) < e.nj {
-			rk.sfx = make([]pane[A], e.nj)
-		}
-		rk.tsLo, rk.tsF, rk.tsB, rk.tsOK = lo, hi, hi, true
-		rk.back.has = false
+	sl := rk.sl
+	if sl == nil {
+		sl = &slideState[A]{sfx: make([]pane[A], e.nj)}
+		rk.sl = sl
+	}
+	if !sl.ok || lo < sl.lo || lo >= sl.f || hi < rk.tsB {
+		sl.lo, sl.f, rk.tsB, sl.ok = lo, hi, hi, true
+		sl.back.has = false
 		for j := e.nj - 1; j >= 0; j-- {
-			s := &rk.sfx[j]
+			s := &sl.sfx[j]
 			s.has = false
 			a := lo + int64(j)*e.m
 			e.mergePanes(s, rk, a, min(a+e.m, hi))
-			if j+1 < e.nj && rk.sfx[j+1].has {
-				e.mergeInto(s, &rk.sfx[j+1])
+			if j+1 < e.nj && sl.sfx[j+1].has {
+				e.mergeInto(s, &sl.sfx[j+1])
 			}
 		}
 	} else if hi > rk.tsB {
-		e.mergePanes(&rk.back, rk, rk.tsB, hi)
+		e.mergePanes(&sl.back, rk, rk.tsB, hi)
 		rk.tsB = hi
 	}
-	j := lo - rk.tsLo
+	j := lo - sl.lo
 	if e.m != 1 {
 		j /= e.m
 	}
-	s := &rk.sfx[j]
+	s := &sl.sfx[j]
 	// window k+1 covers [lo+m, F), which is sfx[j+1], and back's panes
-	more = rk.back.has || (int(j)+1 < e.nj && rk.sfx[j+1].has)
+	more = sl.back.has || (int(j)+1 < e.nj && sl.sfx[j+1].has)
 	var acc *A
 	switch {
-	case s.has && rk.back.has:
+	case s.has && sl.back.has:
 		if e.scratchInit {
 			e.reset(&e.scratch)
 		} else {
 			e.scratch, e.scratchInit = e.ag.Init(), true
 		}
 		e.ag.Merge(&e.scratch, &s.acc)
-		e.ag.Merge(&e.scratch, &rk.back.acc)
+		e.ag.Merge(&e.scratch, &sl.back.acc)
 		acc = &e.scratch
 	case s.has:
 		acc = &s.acc
-	case rk.back.has:
-		acc = &rk.back.acc
+	case sl.back.has:
+		acc = &sl.back.acc
 	default:
 		return more
 	}
