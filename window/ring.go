@@ -81,6 +81,10 @@ type rkey[K comparable, A any] struct {
 	sl *slideState[A]
 }
 
+// eagerPanes bounds the ring a sliding key allocates up front (newKey):
+// larger windows fill their rings slowly, so they grow them as needed.
+const eagerPanes = 32
+
 // slideState is a key's two-stacks aggregation for the on-time firings of
 // sliding windows: with ok, sfx[j] holds the merge of panes [lo+j*m, f) and
 // back the merge of panes [f, rkey.tsB). A window [lo', hi') with lo <= lo'
@@ -319,6 +323,13 @@ func (e *ringEngine[K, T, A, R]) newKey(k K) *rkey[K, A] {
 	} else {
 		rk = &rkey[K, A]{tsB: minTime}
 		rk.ring = rk.inline[:]
+		if e.share && e.w+e.m+2 <= eagerPanes {
+			// A sliding key soon holds a window of panes: allocating them
+			// (and the two-stacks state) now, in the order of e.active,
+			// lets a firing pass read them as sequential streams.
+			rk.grow(int(e.w + e.m + 2))
+			rk.sl = &slideState[A]{sfx: make([]pane[A], e.nj)}
+		}
 	}
 	rk.key, rk.pos = k, len(e.active)
 	e.keys[k] = rk
