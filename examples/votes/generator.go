@@ -41,12 +41,13 @@ type voteGen struct {
 	cat   Catalog
 	rng   *rand.Rand
 	i     int64
-	voted map[pollVoter]bool
-	last  []Vote // recent votes, for re-sends
+	voted []uint64 // bit poll*Voters+voter: that voter has voted in that poll
+	last  []Vote   // recent votes, for re-sends
 }
 
 func newVoteGen(cfg genConfig, cat Catalog) *voteGen {
-	return &voteGen{cfg: cfg, cat: cat, rng: rand.New(rand.NewPCG(cfg.Seed, 0x766f746573)), voted: map[pollVoter]bool{}}
+	return &voteGen{cfg: cfg, cat: cat, rng: rand.New(rand.NewPCG(cfg.Seed, 0x766f746573)),
+		voted: make([]uint64, (cfg.Polls*cfg.Voters+63)/64)}
 }
 
 func (g *voteGen) now() time.Time {
@@ -74,8 +75,8 @@ func (g *voteGen) next() generated {
 	if r < g.cfg.DupShare+g.cfg.BadShare {
 		return g.malformed()
 	}
-	poll := pollName(g.rng.IntN(g.cfg.Polls))
-	voter := fmt.Sprintf("voter-%06d", g.rng.IntN(g.cfg.Voters))
+	pi, vi := g.rng.IntN(g.cfg.Polls), g.rng.IntN(g.cfg.Voters)
+	poll, voter := pollName(pi), fmt.Sprintf("voter-%06d", vi)
 	opts := g.cat[poll]
 	// Skewed choice: option j with weight 1/(j+1).
 	var total float64
@@ -91,13 +92,13 @@ func (g *voteGen) next() generated {
 	}
 	v := Vote{Poll: poll, Option: opts[j], Voter: voter, At: g.now()}
 	b, _ := json.Marshal(v)
-	k := pollVoter{poll, voter}
-	if g.voted[k] {
+	bit := pi*g.cfg.Voters + vi
+	if g.voted[bit/64]&(1<<(bit%64)) != 0 {
 		// The voter already voted in this poll: a second attempt, which
 		// the job must not count.
 		return generated{Value: b, Vote: v, Valid: true, Dup: true}
 	}
-	g.voted[k] = true
+	g.voted[bit/64] |= 1 << (bit % 64)
 	if len(g.last) < 64 {
 		g.last = append(g.last, v)
 	} else {

@@ -83,11 +83,30 @@ type options struct {
 func run(ctx context.Context, opts options, out io.Writer) error {
 	var brokers []string
 	if opts.brokers == "" {
-		c, err := kfake.NewCluster(kfake.NumBrokers(1), kfake.SeedTopics(partitions, topicVotes, topicResults, topicDLQ, topicLate))
+		// The embedded cluster keeps records in memory: keep ten minutes of
+		// them, so that the demo can run for hours in bounded memory.
+		c, err := kfake.NewCluster(kfake.NumBrokers(1), kfake.SeedTopics(partitions, topicVotes, topicResults, topicDLQ, topicLate),
+			kfake.BrokerConfigs(map[string]string{"log.retention.ms": "600000"}))
 		if err != nil {
 			return fmt.Errorf("embedded cluster: %w", err)
 		}
 		defer c.Close()
+		stopRetention := make(chan struct{})
+		retentionDone := make(chan struct{})
+		go func() {
+			defer close(retentionDone)
+			tick := time.NewTicker(30 * time.Second)
+			defer tick.Stop()
+			for {
+				select {
+				case <-tick.C:
+					c.ApplyRetention()
+				case <-stopRetention:
+					return
+				}
+			}
+		}()
+		defer func() { close(stopRetention); <-retentionDone }()
 		brokers = c.ListenAddrs()
 		fmt.Fprintf(out, "embedded Kafka cluster (kfake) on %s\n", strings.Join(brokers, ","))
 	} else {
