@@ -47,10 +47,6 @@ func (h *timeHeap[K]) pop() item[K] {
 	return it
 }
 
-// replaceTop replaces the earliest item by (t, k): a pop and a push in one
-// pass.
-func (h *timeHeap[K]) replaceTop(t int64, k K) { h.down(item[K]{t, k}) }
-
 // down places it at the root and sifts it down.
 func (h *timeHeap[K]) down(it item[K]) {
 	s := h.s

@@ -1,6 +1,7 @@
 package sketch
 
 import (
+	"math"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -19,7 +20,7 @@ func TestHashDeterministic(t *testing.T) {
 	require.Equal(t, HashInt64(-7), Hash(-7))
 	require.Equal(t, HashUint64(7), Hash(uint16(7)))
 	require.Equal(t, HashUint64(7), Hash(uint(7)))
-	require.Equal(t, HashFloat64(0), Hash(-0.0*1))
+	require.Equal(t, HashFloat64(0), Hash(math.Copysign(0, -1)))
 	require.Equal(t, HashFloat64(1.5), Hash(float32(1.5)))
 	require.Equal(t, HashUint64(1), Hash(true))
 	nan := 0.0

@@ -71,6 +71,9 @@ func TestInvalidPipelines(t *testing.T) {
 			To(Map(From(p, sliceSource([]int64{1})), func(x int64) int64 { return x }, IdleTimeout(1)), &collectSink[int64]{})
 		},
 		"no source": func(p *Pipeline) {},
+		"parallelism 0": func(p *Pipeline) {
+			To(Dedupe(KeyBy(From(p, sliceSource([]int64{1})), func(x int64) int64 { return x }, Parallelism(0)), time.Second), &collectSink[int64]{})
+		},
 		"wrong extractor type": func(p *Pipeline) {
 			To(From(p, sliceSource([]int64{1}), EventTime(func(string) time.Time { return time.Time{} })), &collectSink[int64]{})
 		},

@@ -2,21 +2,6 @@ package stream
 
 import "context"
 
-// passCtl forwards control downstream, recording the watermark.
-type passCtl[O any] struct {
-	meta  *stageMeta
-	next  inlet[O]
-	index int
-}
-
-func (p *passCtl[O]) watermark(w int64) {
-	p.meta.wms[p.index].Store(w)
-	p.next.watermark(w)
-}
-func (p *passCtl[O]) idle()             { p.next.idle() }
-func (p *passCtl[O]) barrier(b barrier) { p.next.barrier(b) }
-func (p *passCtl[O]) end()              { p.next.end() }
-
 type mapInlet[I, O any] struct {
 	meta  *stageMeta
 	f     func(I) O

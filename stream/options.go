@@ -120,9 +120,10 @@ func (c *config) validate() error {
 type StageOption interface{ applyStage(*stageConfig) }
 
 type stageConfig struct {
-	name        string
-	policy      *ErrorPolicy
-	parallelism int
+	name           string
+	policy         *ErrorPolicy
+	parallelism    int
+	parallelismSet bool
 	// source-only
 	timestamps  any // func(T) time.Time
 	watermarks  WatermarkStrategy
@@ -149,7 +150,7 @@ func OnError(p ErrorPolicy) StageOption {
 // the instances by a hash of their key, so each key lives in one instance.
 // Only meaningful on KeyBy; n < 1 is an invalid pipeline.
 func Parallelism(n int) StageOption {
-	return stageOption(func(c *stageConfig) { c.parallelism = n })
+	return stageOption(func(c *stageConfig) { c.parallelism, c.parallelismSet = n, true })
 }
 
 // EventTime makes a source take each element's event time from f (default:

@@ -96,8 +96,6 @@ const (
 	kindDeadLetters
 )
 
-var kindNames = [...]string{"source", "op", "sink", "union", "join", "dead-letters"}
-
 // edge is an input of a node: the upstream node and, for keyed edges, the
 // hash of an element's key (a func(T) uint64 for the upstream element type).
 type edge struct {

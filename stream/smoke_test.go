@@ -2,7 +2,6 @@ package stream
 
 import (
 	"context"
-	"errors"
 	"slices"
 	"sync"
 	"testing"
@@ -25,7 +24,6 @@ func sliceSource[T any](vs []T) Source[T] {
 type collectSink[T any] struct {
 	mu  sync.Mutex
 	got []Event[T]
-	wm  []int64
 }
 
 func (c *collectSink[T]) Write(_ context.Context, b []Event[T]) error {
@@ -68,29 +66,6 @@ func TestSmokeChain(t *testing.T) {
 	}
 	if got := sink.values(); !slices.Equal(got, want) {
 		t.Fatalf("got %d values, want %d", len(got), len(want))
-	}
-}
-
-func TestSmokeKeyByUnion(t *testing.T) {
-	p := New(WithBatchSize(16), WithParallelism(3))
-	in := make([]int64, 10000)
-	for i := range in {
-		in[i] = int64(i)
-	}
-	a := From(p, sliceSource(in))
-	b := From(p, sliceSource(in))
-	u := Union(a, b)
-	ks := KeyBy(u, func(x int64) int64 { return x % 10 })
-	out := Apply[int64, int64](ks.Stream(), "id", nil)
-	_ = out
-	p2 := New(WithParallelism(3))
-	_ = p2
-	m := Map(ks.Stream(), func(x int64) int64 { return x })
-	sink := &collectSink[int64]{}
-	To(m, sink)
-	err := p.Run(context.Background())
-	if err == nil || !errors.Is(err, ErrInvalidPipeline) {
-		t.Fatalf("want invalid pipeline (nil operator, unconsumed), got %v", err)
 	}
 }
 

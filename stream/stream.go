@@ -59,21 +59,10 @@ func KeyBy[K comparable, T any](s Stream[T], f func(T) K, opts ...StageOption) K
 	if f == nil {
 		s.n.p.errorf("KeyBy after %q: nil key function", s.n.meta.name)
 	}
-	if cfg.parallelism < 0 || (cfg.parallelism == 0 && len(opts) > 0 && hasParallelism(opts)) {
+	if cfg.parallelismSet && cfg.parallelism < 1 {
 		s.n.p.errorf("KeyBy after %q: parallelism %d < 1", s.n.meta.name, cfg.parallelism)
 	}
 	return KeyedStream[K, T]{n: s.n, key: f, par: cfg.parallelism}
-}
-
-func hasParallelism(opts []StageOption) bool {
-	for _, o := range opts {
-		c := &stageConfig{parallelism: -1}
-		o.applyStage(c)
-		if c.parallelism != -1 {
-			return true
-		}
-	}
-	return false
 }
 
 // Map transforms each element with f. The event time is kept.
