@@ -2,12 +2,26 @@ package stream
 
 import "context"
 
-type mapInlet[I, O any] struct {
+// pass is the control surface of a stateless stage: it records the
+// watermark and forwards control downstream unchanged.
+type pass[O any] struct {
 	meta  *stageMeta
-	f     func(I) O
 	next  inlet[O]
-	buf   []Event[O]
 	index int
+}
+
+func (p *pass[O]) watermark(w int64) {
+	p.meta.wms[p.index].Store(w)
+	p.next.watermark(w)
+}
+func (p *pass[O]) idle()             { p.next.idle() }
+func (p *pass[O]) barrier(b barrier) { p.next.barrier(b) }
+func (p *pass[O]) end()              { p.next.end() }
+
+type mapInlet[I, O any] struct {
+	pass[O]
+	f   func(I) O
+	buf []Event[O]
 }
 
 func (x *mapInlet[I, O]) batch(in []Event[I]) {
@@ -24,21 +38,11 @@ func (x *mapInlet[I, O]) batch(in []Event[I]) {
 	x.next.batch(out)
 }
 
-func (x *mapInlet[I, O]) watermark(w int64) {
-	x.meta.wms[x.index].Store(w)
-	x.next.watermark(w)
-}
-func (x *mapInlet[I, O]) idle()             { x.next.idle() }
-func (x *mapInlet[I, O]) barrier(b barrier) { x.next.barrier(b) }
-func (x *mapInlet[I, O]) end()              { x.next.end() }
-
 type mapErrInlet[I, O any] struct {
-	meta  *stageMeta
-	f     func(I) (O, error)
-	next  inlet[O]
-	buf   []Event[O]
-	index int
-	t     *task
+	pass[O]
+	f   func(I) (O, error)
+	buf []Event[O]
+	t   *task
 }
 
 func (x *mapErrInlet[I, O]) batch(in []Event[I]) {
@@ -60,20 +64,10 @@ func (x *mapErrInlet[I, O]) batch(in []Event[I]) {
 	}
 }
 
-func (x *mapErrInlet[I, O]) watermark(w int64) {
-	x.meta.wms[x.index].Store(w)
-	x.next.watermark(w)
-}
-func (x *mapErrInlet[I, O]) idle()             { x.next.idle() }
-func (x *mapErrInlet[I, O]) barrier(b barrier) { x.next.barrier(b) }
-func (x *mapErrInlet[I, O]) end()              { x.next.end() }
-
 type filterInlet[T any] struct {
-	meta  *stageMeta
-	keep  func(T) bool
-	next  inlet[T]
-	buf   []Event[T]
-	index int
+	pass[T]
+	keep func(T) bool
+	buf  []Event[T]
 }
 
 func (x *filterInlet[T]) batch(in []Event[T]) {
@@ -99,20 +93,11 @@ func (x *filterInlet[T]) batch(in []Event[T]) {
 	}
 }
 
-func (x *filterInlet[T]) watermark(w int64) {
-	x.meta.wms[x.index].Store(w)
-	x.next.watermark(w)
-}
-func (x *filterInlet[T]) idle()             { x.next.idle() }
-func (x *filterInlet[T]) barrier(b barrier) { x.next.barrier(b) }
-func (x *filterInlet[T]) end()              { x.next.end() }
-
 type flatMapInlet[I, O any] struct {
-	meta  *stageMeta
-	f     func(I, func(O))
-	c     *Collector[O]
-	emit  func(O)
-	index int
+	pass[O] // next is the collector's
+	f       func(I, func(O))
+	c       *Collector[O]
+	emit    func(O)
 }
 
 func (x *flatMapInlet[I, O]) batch(in []Event[I]) {
@@ -125,32 +110,13 @@ func (x *flatMapInlet[I, O]) batch(in []Event[I]) {
 	x.c.flush()
 }
 
-func (x *flatMapInlet[I, O]) watermark(w int64) {
-	x.meta.wms[x.index].Store(w)
-	x.c.next.watermark(w)
-}
-func (x *flatMapInlet[I, O]) idle()             { x.c.next.idle() }
-func (x *flatMapInlet[I, O]) barrier(b barrier) { x.c.next.barrier(b) }
-func (x *flatMapInlet[I, O]) end()              { x.c.next.end() }
-
-type unionInlet[T any] struct {
-	meta  *stageMeta
-	next  inlet[T]
-	index int
-}
+type unionInlet[T any] struct{ pass[T] }
 
 func (x *unionInlet[T]) batch(in []Event[T]) {
 	x.meta.in.Add(uint64(len(in)))
 	x.meta.out.Add(uint64(len(in)))
 	x.next.batch(in)
 }
-func (x *unionInlet[T]) watermark(w int64) {
-	x.meta.wms[x.index].Store(w)
-	x.next.watermark(w)
-}
-func (x *unionInlet[T]) idle()             { x.next.idle() }
-func (x *unionInlet[T]) barrier(b barrier) { x.next.barrier(b) }
-func (x *unionInlet[T]) end()              { x.next.end() }
 
 type sinkInlet[T any] struct {
 	rt    *runtime

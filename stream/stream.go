@@ -72,7 +72,7 @@ func Map[I, O any](s Stream[I], f func(I) O, opts ...StageOption) Stream[O] {
 		n.p.errorf("stage %q: nil function", n.meta.name)
 	}
 	n.build = func(ic *instanceCtx, out any) []any {
-		return []any{&mapInlet[I, O]{meta: n.meta, f: f, next: out.(inlet[O]), buf: make([]Event[O], ic.rt.cfg.batchSize), index: ic.index}}
+		return []any{&mapInlet[I, O]{pass: pass[O]{n.meta, out.(inlet[O]), ic.index}, f: f, buf: make([]Event[O], ic.rt.cfg.batchSize)}}
 	}
 	return Stream[O]{n: n}
 }
@@ -86,7 +86,7 @@ func MapErr[I, O any](s Stream[I], f func(I) (O, error), opts ...StageOption) St
 		n.p.errorf("stage %q: nil function", n.meta.name)
 	}
 	n.build = func(ic *instanceCtx, out any) []any {
-		return []any{&mapErrInlet[I, O]{meta: n.meta, f: f, next: out.(inlet[O]), buf: make([]Event[O], 0, ic.rt.cfg.batchSize), index: ic.index, t: ic.t}}
+		return []any{&mapErrInlet[I, O]{pass: pass[O]{n.meta, out.(inlet[O]), ic.index}, f: f, buf: make([]Event[O], 0, ic.rt.cfg.batchSize), t: ic.t}}
 	}
 	return Stream[O]{n: n}
 }
@@ -99,7 +99,7 @@ func Filter[T any](s Stream[T], keep func(T) bool, opts ...StageOption) Stream[T
 		n.p.errorf("stage %q: nil function", n.meta.name)
 	}
 	n.build = func(ic *instanceCtx, out any) []any {
-		return []any{&filterInlet[T]{meta: n.meta, keep: keep, next: out.(inlet[T]), buf: make([]Event[T], ic.rt.cfg.batchSize), index: ic.index}}
+		return []any{&filterInlet[T]{pass: pass[T]{n.meta, out.(inlet[T]), ic.index}, keep: keep, buf: make([]Event[T], ic.rt.cfg.batchSize)}}
 	}
 	return Stream[T]{n: n}
 }
@@ -113,7 +113,7 @@ func FlatMap[I, O any](s Stream[I], f func(v I, emit func(O)), opts ...StageOpti
 		n.p.errorf("stage %q: nil function", n.meta.name)
 	}
 	n.build = func(ic *instanceCtx, out any) []any {
-		x := &flatMapInlet[I, O]{meta: n.meta, f: f, c: newCollector(ic, out.(inlet[O])), index: ic.index}
+		x := &flatMapInlet[I, O]{pass: pass[O]{n.meta, out.(inlet[O]), ic.index}, f: f, c: newCollector(ic, out.(inlet[O]))}
 		x.emit = x.c.Emit
 		return []any{x}
 	}
@@ -130,7 +130,7 @@ func Tap[T any](s Stream[T], f func(T), opts ...StageOption) Stream[T] {
 	}
 	keep := func(v T) bool { f(v); return true }
 	n.build = func(ic *instanceCtx, out any) []any {
-		return []any{&filterInlet[T]{meta: n.meta, keep: keep, next: out.(inlet[T]), buf: make([]Event[T], ic.rt.cfg.batchSize), index: ic.index}}
+		return []any{&filterInlet[T]{pass: pass[T]{n.meta, out.(inlet[T]), ic.index}, keep: keep, buf: make([]Event[T], ic.rt.cfg.batchSize)}}
 	}
 	return Stream[T]{n: n}
 }
@@ -153,7 +153,7 @@ func Union[T any](streams ...Stream[T]) Stream[T] {
 		}
 	}
 	n.build = func(ic *instanceCtx, out any) []any {
-		x := &unionInlet[T]{meta: n.meta, next: out.(inlet[T]), index: ic.index}
+		x := &unionInlet[T]{pass[T]{n.meta, out.(inlet[T]), ic.index}}
 		ports := make([]any, len(n.inputs))
 		for i := range ports {
 			ports[i] = x
