@@ -31,13 +31,14 @@ func (d *dedupeOp[K, T]) ProcessBatch(b []Event[T]) {
 	dropped := 0
 	for i := range b {
 		k, ts := d.key(b[i].Value), b[i].Time
-		if kept, ok := d.seen[k]; ok && d.horizon > 0 && ts-kept < d.horizon && kept-ts < d.horizon {
-			dropped++
-			continue
-		}
 		if d.horizon > 0 {
-			if old, ok := d.seen[k]; ok {
-				d.expiry.remove(k, satAdd(old, d.horizon))
+			kept, ok := d.seen[k]
+			if ok && ts-kept < d.horizon && kept-ts < d.horizon {
+				dropped++
+				continue
+			}
+			if ok {
+				d.expiry.remove(k, satAdd(kept, d.horizon))
 			}
 			d.seen[k] = ts
 			d.expiry.add(k, satAdd(ts, d.horizon))
