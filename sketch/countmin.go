@@ -148,28 +148,22 @@ func (s *CountMin) UnmarshalBinary(data []byte) error {
 	if len(data) < 1 || data[0] != countMinVersion {
 		return bad("version")
 	}
-	d := data[1:]
-	var hdr [3]uint64
-	for i := range hdr {
-		v, n := binary.Uvarint(d)
-		if n <= 0 {
-			return bad("header")
-		}
-		hdr[i], d = v, d[n:]
+	d := newDecoder(data[1:])
+	w, depth, total := d.uvarint(), d.uvarint(), d.uvarint()
+	if !d.ok {
+		return bad("header")
 	}
-	w, depth, total := hdr[0], hdr[1], hdr[2]
-	if w == 0 || depth == 0 || depth > 64 || w > 1<<26 || uint64(len(d)) < w*depth {
+	if w == 0 || depth == 0 || depth > 64 || w > 1<<26 || uint64(len(d.b)) < w*depth {
 		return bad("dimensions")
 	}
 	c := make([]uint64, w*depth)
 	for i := range c {
-		v, n := binary.Uvarint(d)
-		if n <= 0 {
-			return bad("counters")
-		}
-		c[i], d = v, d[n:]
+		c[i] = d.uvarint()
 	}
-	if len(d) != 0 {
+	if !d.ok {
+		return bad("counters")
+	}
+	if len(d.b) != 0 {
 		return bad("trailing bytes")
 	}
 	*s = CountMin{w: w, d: depth, total: total, c: c}

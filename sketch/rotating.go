@@ -249,60 +249,41 @@ func (r *RotatingBloom) UnmarshalBinary(data []byte) error {
 	if len(data) < 1 || data[0] != rotatingVersion {
 		return bad("version")
 	}
-	d := data[1:]
-	rv := func() (int64, bool) {
-		v, n := binary.Varint(d)
-		if n <= 0 {
-			return 0, false
-		}
-		d = d[n:]
-		return v, true
-	}
-	ru := func() (uint64, bool) {
-		v, n := binary.Uvarint(d)
-		if n <= 0 {
-			return 0, false
-		}
-		d = d[n:]
-		return v, true
-	}
-	horizon, ok1 := rv()
-	ng, ok2 := ru()
-	m, ok3 := ru()
-	k, ok4 := ru()
-	if !ok1 || !ok2 || !ok3 || !ok4 || horizon <= 0 || ng != RotatingGenerations+1 || m == 0 || m%64 != 0 || m > 1<<40 || k == 0 || k > 64 || len(d) < 1 {
+	dec := newDecoder(data[1:])
+	horizon, ng, m, k := dec.varint(), dec.uvarint(), dec.uvarint(), dec.uvarint()
+	if !dec.ok || horizon <= 0 || ng != RotatingGenerations+1 || m == 0 || m%64 != 0 || m > 1<<40 || k == 0 || k > 64 || len(dec.b) < 1 {
 		return bad("header")
 	}
 	n := &RotatingBloom{horizon: horizon, span: (horizon + RotatingGenerations - 1) / RotatingGenerations, gens: make([]rbGen, ng)}
-	started := d[0]
-	d = d[1:]
+	started := dec.b[0]
+	dec.b = dec.b[1:]
 	if started > 1 {
 		return bad("header")
 	}
 	var loaded []rbGen
 	if started == 1 {
-		newest, ok := rv()
-		live, ok2 := ru()
-		if !ok || !ok2 || live > ng {
+		newest, live := dec.varint(), dec.uvarint()
+		if !dec.ok || live > ng {
 			return bad("generations")
 		}
 		n.newest, n.started = newest, true
 		for range live {
-			id, ok := rv()
-			if !ok || id > newest || id <= newest-int64(ng) {
+			id := dec.varint()
+			if !dec.ok || id > newest || id <= newest-int64(ng) {
 				return bad("generation id")
 			}
-			f, rest, err := decodeBloom(d)
+			f, rest, err := decodeBloom(dec.b)
 			if err != nil {
 				return err
 			}
 			if f.m != m || f.k != k {
 				return bad("generation size")
 			}
-			d = rest
+			dec.b = rest
 			loaded = append(loaded, rbGen{id: id, live: true, f: f})
 		}
 	}
+	d := dec.b
 	if len(d) != 0 {
 		return bad("trailing bytes")
 	}

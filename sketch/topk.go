@@ -321,16 +321,12 @@ func (t *TopK[K]) UnmarshalBinary(data []byte) error {
 	if len(data) < 1 || data[0] != topKVersion {
 		return bad("version")
 	}
-	d := data[1:]
-	var hdr [3]uint64
-	for i := range hdr {
-		v, n := binary.Uvarint(d)
-		if n <= 0 {
-			return bad("header")
-		}
-		hdr[i], d = v, d[n:]
+	dec := newDecoder(data[1:])
+	capacity, total, n := dec.uvarint(), dec.uvarint(), dec.uvarint()
+	if !dec.ok {
+		return bad("header")
 	}
-	capacity, total, n := hdr[0], hdr[1], hdr[2]
+	d := dec.b
 	if capacity < 1 || capacity > 1<<24 || n > capacity || n > uint64(len(d)) {
 		return bad("header")
 	}

@@ -1,0 +1,38 @@
+package sketch
+
+import "encoding/binary"
+
+// decoder reads the varints of an encoding in order. A failed read leaves ok
+// false (and returns 0); later reads fail too, so a caller checks ok once.
+type decoder struct {
+	b  []byte
+	ok bool
+}
+
+func newDecoder(b []byte) *decoder { return &decoder{b: b, ok: true} }
+
+func (d *decoder) uvarint() uint64 {
+	if !d.ok {
+		return 0
+	}
+	v, n := binary.Uvarint(d.b)
+	if n <= 0 {
+		d.ok = false
+		return 0
+	}
+	d.b = d.b[n:]
+	return v
+}
+
+func (d *decoder) varint() int64 {
+	if !d.ok {
+		return 0
+	}
+	v, n := binary.Varint(d.b)
+	if n <= 0 {
+		d.ok = false
+		return 0
+	}
+	d.b = d.b[n:]
+	return v
+}
