@@ -33,9 +33,21 @@ type ringEngine[K comparable, T, A, R any] struct {
 
 	keys   map[K]*rkey[K, A]
 	active []*rkey[K, A]
-	free   []*rkey[K, A]
-	dirty  []*rkey[K, A]
-	next   int64 // end of the next window to emit; maxTime: none
+	// Panes of dense keys live in columns: pane q of the key with id i is
+	// cols[q&rmask][i], so the elements of one pane (and a firing's reads)
+	// touch one dense array instead of a ring per key. A column is
+	// allocated when first used; all have length ncap > every id. A key
+	// whose held range outgrows the rmask+1 slots moves to a ring of its own.
+	cols  [][]pane[A]
+	rmask int64
+	ncap  int
+	nid   int // ids handed out (ids are reused with their rkey)
+	// sfx[j][id]: the two-stacks suffix merges of sliding windows (nil
+	// until the first on-time firing), see slideState.
+	sfx   [][]pane[A]
+	free  []*rkey[K, A]
+	dirty []*rkey[K, A]
+	next  int64 // end of the next window to emit; maxTime: none
 	// purgeAt is a lower bound of the watermark at which some held pane can
 	// be purged (maxTime: none): advance sweeps all keys when it passes.
 	purgeAt int64
@@ -50,6 +62,7 @@ type ringEngine[K comparable, T, A, R any] struct {
 
 	scratch     A
 	scratchInit bool
+	warm        bool // see advance
 }
 
 const (
@@ -64,37 +77,35 @@ type pane[A any] struct {
 }
 
 type rkey[K comparable, A any] struct {
-	// hot fields first, with the inline panes, to share cache lines
-	base     int64
-	n        int       // panes base .. base+n-1 are held
-	head     int       // ring index of pane base
-	ring     []pane[A] // length a power of two; inline until it grows
-	tsB      int64     // panes below tsB are merged in sl
-	inline   [2]pane[A]
-	key      K
-	pos      int // index in active
-	since    int // elements since the last early firing
+	// hot fields first
+	base int64
+	n    int       // panes base .. base+n-1 are held
+	id   int       // index in the columns (e.cols, e.sfx)
+	ring []pane[A] // nil: panes in e.cols; else length a power of two
+	head int       // ring index of pane base
+	tsB  int64     // panes below tsB are merged in sl
+	sl   slideState[A]
+	key  K
+	pos  int // index in active
+	// since: elements since the last early firing
+	since    int
 	dlo, dhi int64
-
-	// two-stacks state of sliding windows (nil until the first on-time
-	// firing); tsB (above) bounds the panes it has merged
-	sl *slideState[A]
 }
 
-// eagerPanes bounds the ring a sliding key allocates up front (newKey):
-// larger windows fill their rings slowly, so they grow them as needed.
-const eagerPanes = 32
+// maxCols bounds the number of pane columns (the panes a dense key may
+// hold at once): keys holding more move to rings of their own.
+const maxCols = 64
 
 // slideState is a key's two-stacks aggregation for the on-time firings of
-// sliding windows: with ok, sfx[j] holds the merge of panes [lo+j*m, f) and
-// back the merge of panes [f, rkey.tsB). A window [lo', hi') with lo <= lo'
-// < f and hi' >= tsB is sfx[(lo'-lo)/m] merged with back extended to hi'.
-// Changing a pane below tsB (an allowed-late element) clears ok.
+// sliding windows: with ok, sfx[j] (e.sfx[j][id]) holds the merge of panes
+// [lo+j*m, f) and back the merge of panes [f, rkey.tsB). A window [lo', hi')
+// with lo <= lo' < f and hi' >= tsB is sfx[(lo'-lo)/m] merged with back
+// extended to hi'. Changing a pane below tsB (an allowed-late element)
+// clears ok.
 type slideState[A any] struct {
 	ok    bool
 	lo, f int64
 	back  pane[A] // has: holds an element; init: acc came from Init
-	sfx   []pane[A]
 }
 
 func newRing[K comparable, T, A, R any](a Assigner, c core[K, T, A, R]) *ringEngine[K, T, A, R] {
@@ -110,6 +121,15 @@ func newRing[K comparable, T, A, R any](a Assigner, c core[K, T, A, R]) *ringEng
 	e.nj = int((e.w + e.m - 1) / e.m)
 	e.kE = minTime
 	e.cLo, e.cHi = 0, 0
+	// room for the panes a key holds in the normal course: a window, the
+	// panes up to the next firing, a pane of disorder and the lateness
+	need := e.w + e.m + 2 + (e.L+e.P-1)/e.P
+	if e.L > maxCols*e.P || need > maxCols {
+		need = maxCols
+	}
+	nc := 1 << bits.Len(uint(need-1))
+	e.cols = make([][]pane[A], nc)
+	e.rmask = int64(nc - 1)
 	return e
 }
 
@@ -133,11 +153,33 @@ func (e *ringEngine[K, T, A, R]) kHi(q int64) int64 {
 func (e *ringEngine[K, T, A, R]) emitted(k int64) bool { return satAdd(e.end(k)-1, e.D) <= e.wm }
 func (e *ringEngine[K, T, A, R]) purged(k int64) bool  { return satAdd(e.end(k)-1, e.L) <= e.wm }
 
-func (r *rkey[K, A]) at(q int64) *pane[A] {
+func (e *ringEngine[K, T, A, R]) at(r *rkey[K, A], q int64) *pane[A] {
+	if r.ring == nil {
+		return &e.cols[q&e.rmask][r.id]
+	}
 	return &r.ring[(r.head+int(q-r.base))&(len(r.ring)-1)]
 }
 
 func (r *rkey[K, A]) holds(q int64) bool { return q >= r.base && q < r.base+int64(r.n) }
+
+// fit makes room for need panes in r.
+func (e *ringEngine[K, T, A, R]) fit(r *rkey[K, A], need int) {
+	if r.ring != nil {
+		r.grow(need)
+		return
+	}
+	if need <= len(e.cols) {
+		return
+	}
+	// move to a ring of its own
+	nr := make([]pane[A], 1<<bits.Len(uint(need-1)))
+	for i := range r.n {
+		p := e.at(r, r.base+int64(i))
+		nr[i] = *p
+		*p = pane[A]{}
+	}
+	r.ring, r.head = nr, 0
+}
 
 func (r *rkey[K, A]) grow(need int) {
 	c := 1 << bits.Len(uint(need-1))
@@ -164,26 +206,31 @@ func (e *ringEngine[K, T, A, R]) slot(r *rkey[K, A], q int64) *pane[A] {
 	case q >= r.base+int64(r.n):
 		lo = r.base + int64(r.n)
 		need := int(q-r.base) + 1
-		if need > len(r.ring) {
-			r.grow(need)
-		}
+		e.fit(r, need)
 		r.n = need
 	case q < r.base:
 		hi = r.base
 		d := int(r.base - q)
-		if r.n+d > len(r.ring) {
-			r.grow(r.n + d)
+		e.fit(r, r.n+d)
+		if r.ring != nil {
+			r.head = (r.head - d) & (len(r.ring) - 1)
 		}
-		r.head = (r.head - d) & (len(r.ring) - 1)
 		r.base = q
 		r.n += d
 	}
-	if e.lazy {
+	if r.ring == nil {
 		for x := lo; x < hi; x++ {
-			e.clean(r.at(x))
+			if c := &e.cols[x&e.rmask]; *c == nil {
+				*c = make([]pane[A], e.ncap)
+			}
 		}
 	}
-	return r.at(q)
+	if e.lazy {
+		for x := lo; x < hi; x++ {
+			e.clean(e.at(r, x))
+		}
+	}
+	return e.at(r, q)
 }
 
 // clean empties pane p.
@@ -232,7 +279,7 @@ func (e *ringEngine[K, T, A, R]) process(b []stream.Event[T]) {
 		}
 		var p *pane[A]
 		if rk.holds(q) {
-			p = rk.at(q)
+			p = e.at(rk, q)
 		} else {
 			p = e.slot(rk, q)
 		}
@@ -321,14 +368,10 @@ func (e *ringEngine[K, T, A, R]) newKey(k K) *rkey[K, A] {
 	if n := len(e.free); n > 0 {
 		rk, e.free = e.free[n-1], e.free[:n-1]
 	} else {
-		rk = &rkey[K, A]{tsB: minTime}
-		rk.ring = rk.inline[:]
-		if e.share && e.w+e.m+2 <= eagerPanes {
-			// A sliding key soon holds a window of panes: allocating them
-			// (and the two-stacks state) now, in the order of e.active,
-			// lets a firing pass read them as sequential streams.
-			rk.grow(int(e.w + e.m + 2))
-			rk.sl = &slideState[A]{sfx: make([]pane[A], e.nj)}
+		rk = &rkey[K, A]{tsB: minTime, id: e.nid}
+		e.nid++
+		if e.nid > e.ncap {
+			e.growCols()
 		}
 	}
 	rk.key, rk.pos = k, len(e.active)
@@ -348,10 +391,22 @@ func (e *ringEngine[K, T, A, R]) release(rk *rkey[K, A]) {
 	var zero K
 	rk.key, rk.since, rk.n = zero, 0, 0
 	rk.tsB = minTime
-	if rk.sl != nil {
-		rk.sl.ok = false
-	}
+	rk.sl.ok = false
 	e.free = append(e.free, rk)
+}
+
+// growCols makes room in the columns for ids up to e.nid.
+func (e *ringEngine[K, T, A, R]) growCols() {
+	e.ncap = max(16, 2*e.ncap)
+	for _, cs := range [][][]pane[A]{e.cols, e.sfx} {
+		for i, c := range cs {
+			if c != nil {
+				nc := make([]pane[A], e.ncap)
+				copy(nc, c)
+				cs[i] = nc
+			}
+		}
+	}
 }
 
 // emitWindow emits window k of rk if it holds any element.
@@ -361,7 +416,7 @@ func (e *ringEngine[K, T, A, R]) emitWindow(rk *rkey[K, A], k int64, f Firing) {
 		if !rk.holds(q0) {
 			return
 		}
-		p := rk.at(q0)
+		p := e.at(rk, q0)
 		if !p.has {
 			return
 		}
@@ -375,7 +430,7 @@ func (e *ringEngine[K, T, A, R]) emitWindow(rk *rkey[K, A], k int64, f Firing) {
 	lo, hi := max(q0, rk.base), min(q0+e.w, rk.base+int64(rk.n))
 	found := false
 	for q := lo; q < hi; q++ {
-		p := rk.at(q)
+		p := e.at(rk, q)
 		if !p.has {
 			continue
 		}
@@ -410,7 +465,7 @@ func (e *ringEngine[K, T, A, R]) mergeInto(dst, src *pane[A]) {
 // order.
 func (e *ringEngine[K, T, A, R]) mergePanes(dst *pane[A], rk *rkey[K, A], lo, hi int64) {
 	for q := max(lo, rk.base); q < min(hi, rk.base+int64(rk.n)); q++ {
-		if p := rk.at(q); p.has {
+		if p := e.at(rk, q); p.has {
 			e.mergeInto(dst, p)
 		}
 	}
@@ -428,21 +483,24 @@ func (e *ringEngine[K, T, A, R]) mergePanes(dst *pane[A], rk *rkey[K, A], lo, hi
 func (e *ringEngine[K, T, A, R]) emitShared(rk *rkey[K, A], k int64) (more bool) {
 	lo := k * e.m
 	hi := lo + e.w
-	sl := rk.sl
-	if sl == nil {
-		sl = &slideState[A]{sfx: make([]pane[A], e.nj)}
-		rk.sl = sl
+	sl := &rk.sl
+	if e.sfx == nil {
+		e.sfx = make([][]pane[A], e.nj)
+		for j := range e.sfx {
+			e.sfx[j] = make([]pane[A], e.ncap)
+		}
 	}
+	id := rk.id
 	if !sl.ok || lo < sl.lo || lo >= sl.f || hi < rk.tsB {
 		sl.lo, sl.f, rk.tsB, sl.ok = lo, hi, hi, true
 		sl.back.has = false
 		for j := e.nj - 1; j >= 0; j-- {
-			s := &sl.sfx[j]
+			s := &e.sfx[j][id]
 			s.has = false
 			a := lo + int64(j)*e.m
 			e.mergePanes(s, rk, a, min(a+e.m, hi))
-			if j+1 < e.nj && sl.sfx[j+1].has {
-				e.mergeInto(s, &sl.sfx[j+1])
+			if j+1 < e.nj && e.sfx[j+1][id].has {
+				e.mergeInto(s, &e.sfx[j+1][id])
 			}
 		}
 	} else if hi > rk.tsB {
@@ -453,9 +511,9 @@ func (e *ringEngine[K, T, A, R]) emitShared(rk *rkey[K, A], k int64) (more bool)
 	if e.m != 1 {
 		j /= e.m
 	}
-	s := &sl.sfx[j]
+	s := &e.sfx[j][id]
 	// window k+1 covers [lo+m, F), which is sfx[j+1], and back's panes
-	more = sl.back.has || (int(j)+1 < e.nj && sl.sfx[j+1].has)
+	more = sl.back.has || (int(j)+1 < e.nj && e.sfx[j+1][id].has)
 	var acc *A
 	switch {
 	case s.has && sl.back.has:
@@ -508,6 +566,12 @@ func (e *ringEngine[K, T, A, R]) advance(wm int64) {
 		k := (E - e.off - e.Z) / e.S
 		qmax, canPurge := e.purgeLimit(k)
 		nn, pa, next := int64(maxTime), int64(maxTime), e.end(k+1)
+		// The pane starting at E receives its keys' elements next: reading
+		// each key's entry of its column in this ordered pass brings the
+		// column into cache ahead of those random accesses.
+		qn := k*e.m + e.w
+		cn := e.cols[qn&e.rmask]
+		warm := e.warm
 		for i := 0; i < len(e.active); {
 			rk := e.active[i]
 			more := false
@@ -530,8 +594,12 @@ func (e *ringEngine[K, T, A, R]) advance(wm int64) {
 			nn = min(nn, c)
 			// as the purgeAt sweep below computes it: this pass visits every key
 			pa = min(pa, satAdd(e.end(e.kHi(rk.base))-1, e.L))
+			if rk.id < len(cn) {
+				warm = warm != cn[rk.id].has
+			}
 			i++
 		}
+		e.warm = warm
 		e.kE = max(e.kE, k+1)
 		e.next, e.purgeAt = nn, pa
 	}
@@ -574,9 +642,11 @@ func (e *ringEngine[K, T, A, R]) purgeTo(rk *rkey[K, A], qmax int64) {
 // drop drops rk's front pane.
 func (e *ringEngine[K, T, A, R]) drop(rk *rkey[K, A]) {
 	if !e.lazy {
-		e.clean(&rk.ring[rk.head])
+		e.clean(e.at(rk, rk.base))
 	}
-	rk.head = (rk.head + 1) & (len(rk.ring) - 1)
+	if rk.ring != nil {
+		rk.head = (rk.head + 1) & (len(rk.ring) - 1)
+	}
 	rk.base++
 	rk.n--
 }
@@ -586,7 +656,7 @@ func (e *ringEngine[K, T, A, R]) drop(rk *rkey[K, A]) {
 func (e *ringEngine[K, T, A, R]) nextEnd(rk *rkey[K, A], k int64) int64 {
 	// panes q with kHi(q) <= k, i.e. q < (k+1)*m, are in no later window
 	for q := max(rk.base, (k+1)*e.m); q < rk.base+int64(rk.n); q++ {
-		if rk.at(q).has {
+		if e.at(rk, q).has {
 			return e.end(max(e.kLo(q), k+1))
 		}
 	}
@@ -597,7 +667,7 @@ func (e *ringEngine[K, T, A, R]) retainedFrom() int64 {
 	r := int64(maxTime)
 	for _, rk := range e.active {
 		for q := rk.base; q < rk.base+int64(rk.n); q++ {
-			if rk.at(q).has {
+			if e.at(rk, q).has {
 				r = min(r, e.off+q*e.P)
 				break
 			}
