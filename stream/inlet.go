@@ -14,7 +14,10 @@ type ctl interface {
 }
 
 // inlet receives batches of T. A batch is only valid during the call: an
-// inlet that keeps elements must copy them.
+// inlet that keeps elements must copy them. During the call the inlet owns
+// the batch and may rewrite its elements in place (Map to the same type,
+// Filter's compaction): no producer reads a batch after handing it on, and
+// a fanout gives every consumer but the last its own copy.
 type inlet[T any] interface {
 	batch(b []Event[T])
 	ctl
@@ -35,9 +38,9 @@ func (typedOut[T]) fanout(targets []any) any {
 	if len(targets) == 1 {
 		return targets[0]
 	}
-	f := make(fanout[T], len(targets))
+	f := &fanout[T]{targets: make([]inlet[T], len(targets))}
 	for i, t := range targets {
-		f[i] = t.(inlet[T])
+		f.targets[i] = t.(inlet[T])
 	}
 	return f
 }
@@ -67,31 +70,39 @@ func (typedOut[T]) deliverer(in any, pool any) func(any) {
 
 func (typedOut[T]) discard() any { return discard[T]{} }
 
-// fanout delivers to several consumers in turn, in the same goroutine.
-type fanout[T any] []inlet[T]
-
-func (f fanout[T]) batch(b []Event[T]) {
-	for _, t := range f {
-		t.batch(b)
-	}
+// fanout delivers to several consumers in turn, in the same goroutine. As
+// consumers may rewrite a batch in place, every consumer but the last gets
+// a copy.
+type fanout[T any] struct {
+	targets []inlet[T]
+	copy    []Event[T]
 }
-func (f fanout[T]) watermark(w int64) {
-	for _, t := range f {
+
+func (f *fanout[T]) batch(b []Event[T]) {
+	last := len(f.targets) - 1
+	for _, t := range f.targets[:last] {
+		f.copy = append(f.copy[:0], b...)
+		t.batch(f.copy)
+	}
+	f.targets[last].batch(b)
+}
+func (f *fanout[T]) watermark(w int64) {
+	for _, t := range f.targets {
 		t.watermark(w)
 	}
 }
-func (f fanout[T]) idle() {
-	for _, t := range f {
+func (f *fanout[T]) idle() {
+	for _, t := range f.targets {
 		t.idle()
 	}
 }
-func (f fanout[T]) barrier(b barrier) {
-	for _, t := range f {
+func (f *fanout[T]) barrier(b barrier) {
+	for _, t := range f.targets {
 		t.barrier(b)
 	}
 }
-func (f fanout[T]) end() {
-	for _, t := range f {
+func (f *fanout[T]) end() {
+	for _, t := range f.targets {
 		t.end()
 	}
 }

@@ -7,18 +7,28 @@ import (
 	"testing"
 )
 
-// recordInlet keeps copies of the batches it receives.
-type recordInlet[T any] struct{ got []Event[T] }
+// recordInlet keeps copies of the batches it receives and, like any inlet
+// may, scribbles over the batch it was given.
+type recordInlet[T any] struct {
+	got      []Event[T]
+	scribble T
+}
 
-func (r *recordInlet[T]) batch(b []Event[T]) { r.got = append(r.got, b...) }
-func (r *recordInlet[T]) watermark(int64)    {}
-func (r *recordInlet[T]) idle()              {}
-func (r *recordInlet[T]) barrier(barrier)    {}
-func (r *recordInlet[T]) end()               {}
+func (r *recordInlet[T]) batch(b []Event[T]) {
+	r.got = append(r.got, b...)
+	for i := range b {
+		b[i].Value = r.scribble
+	}
+}
+func (r *recordInlet[T]) watermark(int64) {}
+func (r *recordInlet[T]) idle()           {}
+func (r *recordInlet[T]) barrier(barrier) {}
+func (r *recordInlet[T]) end()            {}
 
-// TestMapFilterUnrolled checks the unrolled Map and Filter loops against
-// the plain definitions for every batch length up to 40 (all remainders
-// mod 8) and random keep patterns, including all-kept and none-kept.
+// TestMapFilterUnrolled checks the unrolled, in-place Map and Filter loops
+// and the copy-to-another-type Map against their definitions for every
+// batch length up to 40 (all remainders mod 8) and random keep patterns,
+// including all-kept and none-kept.
 func TestMapFilterUnrolled(t *testing.T) {
 	r := rand.New(rand.NewPCG(3, 4))
 	for n := range 41 {
@@ -29,17 +39,18 @@ func TestMapFilterUnrolled(t *testing.T) {
 				in[i] = Event[int64]{Value: int64(i), Time: int64(1000 + i)}
 				keepSet[int64(i)*3] = r.Float64() < density
 			}
-			meta := &stageMeta{name: "t", wms: make([]atomic.Int64, 1)}
-			rec := &recordInlet[int64]{}
-			f := &filterInlet[int64]{pass: pass[int64]{meta, rec, 0}, keep: func(v int64) bool { return keepSet[v] }, buf: make([]Event[int64], 4)}
-			m := &mapInlet[int64, int64]{pass: pass[int64]{meta, f, 0}, f: func(v int64) int64 { return v * 3 }, buf: make([]Event[int64], 4)}
-			m.batch(in)
-			var want []Event[int64]
+			var want []Event[int32]
 			for _, e := range in {
 				if keepSet[e.Value*3] {
-					want = append(want, Event[int64]{Value: e.Value * 3, Time: e.Time})
+					want = append(want, Event[int32]{Value: int32(e.Value*3) + 1, Time: e.Time})
 				}
 			}
+			meta := &stageMeta{name: "t", wms: make([]atomic.Int64, 1)}
+			rec := &recordInlet[int32]{scribble: -1}
+			conv := &mapInlet[int64, int32]{pass: pass[int32]{meta, rec, 0}, f: func(v int64) int32 { return int32(v) + 1 }, buf: make([]Event[int32], 4)}
+			f := &filterInlet[int64]{pass: pass[int64]{meta, conv, 0}, keep: func(v int64) bool { return keepSet[v] }}
+			m := &mapSameInlet[int64]{pass: pass[int64]{meta, f, 0}, f: func(v int64) int64 { return v * 3 }}
+			m.batch(in)
 			if !slices.Equal(rec.got, want) {
 				t.Fatalf("n=%d density=%v: got %v, want %v", n, density, rec.got, want)
 			}
@@ -47,5 +58,18 @@ func TestMapFilterUnrolled(t *testing.T) {
 				t.Fatalf("n=%d: dropped %d, want %d", n, d, n-len(want))
 			}
 		}
+	}
+}
+
+// TestFanoutCopies: consumers may rewrite their batch in place, so a
+// fanout must give each consumer but the last its own copy.
+func TestFanoutCopies(t *testing.T) {
+	a, b := &recordInlet[int]{scribble: -1}, &recordInlet[int]{scribble: -2}
+	f := typedOut[int]{}.fanout([]any{a, b}).(inlet[int])
+	in := []Event[int]{{Value: 1, Time: 1}, {Value: 2, Time: 2}}
+	f.batch(in)
+	want := []Event[int]{{Value: 1, Time: 1}, {Value: 2, Time: 2}}
+	if !slices.Equal(a.got, want) || !slices.Equal(b.got, want) {
+		t.Fatalf("consumers saw %v and %v, want %v each", a.got, b.got, want)
 	}
 }

@@ -72,6 +72,9 @@ func Map[I, O any](s Stream[I], f func(I) O, opts ...StageOption) Stream[O] {
 		n.p.errorf("stage %q: nil function", n.meta.name)
 	}
 	n.build = func(ic *instanceCtx, out any) []any {
+		if g, ok := any(f).(func(I) I); ok { // O is I: rewrite in place
+			return []any{&mapSameInlet[I]{pass: pass[I]{n.meta, out.(inlet[I]), ic.index}, f: g}}
+		}
 		return []any{&mapInlet[I, O]{pass: pass[O]{n.meta, out.(inlet[O]), ic.index}, f: f, buf: make([]Event[O], ic.rt.cfg.batchSize)}}
 	}
 	return Stream[O]{n: n}
@@ -99,7 +102,7 @@ func Filter[T any](s Stream[T], keep func(T) bool, opts ...StageOption) Stream[T
 		n.p.errorf("stage %q: nil function", n.meta.name)
 	}
 	n.build = func(ic *instanceCtx, out any) []any {
-		return []any{&filterInlet[T]{pass: pass[T]{n.meta, out.(inlet[T]), ic.index}, keep: keep, buf: make([]Event[T], ic.rt.cfg.batchSize)}}
+		return []any{&filterInlet[T]{pass: pass[T]{n.meta, out.(inlet[T]), ic.index}, keep: keep}}
 	}
 	return Stream[T]{n: n}
 }
@@ -128,9 +131,8 @@ func Tap[T any](s Stream[T], f func(T), opts ...StageOption) Stream[T] {
 	if f == nil {
 		n.p.errorf("stage %q: nil function", n.meta.name)
 	}
-	keep := func(v T) bool { f(v); return true }
 	n.build = func(ic *instanceCtx, out any) []any {
-		return []any{&filterInlet[T]{pass: pass[T]{n.meta, out.(inlet[T]), ic.index}, keep: keep, buf: make([]Event[T], ic.rt.cfg.batchSize)}}
+		return []any{&tapInlet[T]{pass: pass[T]{n.meta, out.(inlet[T]), ic.index}, f: f}}
 	}
 	return Stream[T]{n: n}
 }
