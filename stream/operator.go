@@ -14,7 +14,8 @@ import (
 // OpContext's collectors. A panic in any method fails the pipeline with an
 // error naming the stage.
 type Operator[I any] interface {
-	// ProcessBatch handles elements. The batch is valid only during the call.
+	// ProcessBatch handles elements. The batch is valid only during the call;
+	// the operator may rewrite its elements in place.
 	ProcessBatch(batch []Event[I])
 	// OnWatermark handles an advance of the input watermark to wm (MaxTime
 	// at the end of bounded input). It is forwarded downstream after the call.
