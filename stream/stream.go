@@ -178,8 +178,7 @@ func Union[T any](streams ...Stream[T]) Stream[T] {
 // ctx is cancelled when the pipeline fails (or is stopped hard after the
 // drain timeout): a Write that blocks must return when it is done. The batch
 // is valid only during the call (the sink may rewrite it in place). An
-// error from Write or Flush fails the
-// pipeline.
+// error from Write or Flush fails the pipeline.
 type Sink[T any] interface {
 	Write(ctx context.Context, batch []Event[T]) error
 	Flush(ctx context.Context) error
