@@ -37,10 +37,7 @@ func (ks KeyedStream[K, T]) Stream() Stream[T] { return Stream[T]{n: ks.n} }
 // Pipeline returns the pipeline the stream belongs to.
 func (ks KeyedStream[K, T]) Pipeline() *Pipeline { return ks.n.p }
 
-func (ks KeyedStream[K, T]) hashFunc() any {
-	seed, key := ks.n.p.seed(), ks.key
-	return func(v T) uint64 { return maphash.Comparable(seed, key(v)) }
-}
+func (ks KeyedStream[K, T]) hashFunc() any { return partitionHash(ks.n.p.seed(), ks.key) }
 
 func (p *Pipeline) seed() maphash.Seed {
 	if !p.seeded {
