@@ -35,7 +35,9 @@ func TestPartitionHashSpread(t *testing.T) {
 	check("strided named int64", func(i int) uint64 { return strided(i) }, 10000)
 	u16 := partitionHash(seed, func(i int) uint16 { return uint16(i) })
 	check("uint16", func(i int) uint64 { return u16(i) }, 10000)
-	str := partitionHash(seed, func(i int) string { return "user-" + string(rune('a'+i%26)) + string(rune('a'+i/26%26)) + string(rune('a'+i/676)) })
+	str := partitionHash(seed, func(i int) string {
+		return "user-" + string(rune('a'+i%26)) + string(rune('a'+i/26%26)) + string(rune('a'+i/676))
+	})
 	check("string", func(i int) uint64 { return str(i) }, 10000)
 	type pair struct{ a, b int32 }
 	pr := partitionHash(seed, func(i int) pair { return pair{int32(i), int32(i * 7)} })
