@@ -69,6 +69,41 @@ func TestSmokeChain(t *testing.T) {
 	}
 }
 
+// TestSmokeFanoutInPlace: stages that rewrite their batch in place (Map to
+// the same type, Filter) on one branch of a fanout leave the other
+// branches' elements untouched.
+func TestSmokeFanoutInPlace(t *testing.T) {
+	p := New(WithBatchSize(16))
+	in := make([]int64, 1000)
+	for i := range in {
+		in[i] = int64(i)
+	}
+	s := From(p, sliceSource(in))
+	doubled, odd, plain := &collectSink[int64]{}, &collectSink[int64]{}, &collectSink[int64]{}
+	To(Map(s, func(x int64) int64 { return x * 2 }), doubled)
+	To(Filter(s, func(x int64) bool { return x%2 == 1 }), odd)
+	To(s, plain)
+	if err := p.Run(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	var wantDoubled, wantOdd []int64
+	for _, x := range in {
+		wantDoubled = append(wantDoubled, 2*x)
+		if x%2 == 1 {
+			wantOdd = append(wantOdd, x)
+		}
+	}
+	if got := doubled.values(); !slices.Equal(got, wantDoubled) {
+		t.Errorf("Map branch: got %v..., want %v...", got[:min(8, len(got))], wantDoubled[:8])
+	}
+	if got := odd.values(); !slices.Equal(got, wantOdd) {
+		t.Errorf("Filter branch: got %v..., want %v...", got[:min(8, len(got))], wantOdd[:8])
+	}
+	if got := plain.values(); !slices.Equal(got, in) {
+		t.Errorf("plain branch: got %v..., want %v...", got[:min(8, len(got))], in[:8])
+	}
+}
+
 func TestSmokeKeyedProcessParallel(t *testing.T) {
 	p := New(WithBatchSize(16), WithParallelism(3))
 	in := make([]int64, 10000)
