@@ -51,7 +51,7 @@
 // sessions are due.
 //
 // State per open (key, window), measured on amd64 (TestStateBytes) with
-// tumbling windows: about 190 bytes for agg.Count (the map entry, the key's
+// tumbling windows: about 170 bytes for agg.Count (the map entry, the key's
 // four pane slots, bookkeeping); for agg.Distinct (an HLL of
 // precision 14) about 700 bytes with 10 distinct values and 4.7 KB with
 // 1,000 (sparse representation), up to about 16.5 KB once the HLL turns

@@ -8,10 +8,11 @@ import (
 
 // ringEngine runs tumbling and sliding windows. Time is cut into panes of
 // P = gcd(size, slide); window k is [off+k*S, off+k*S+Z) and covers panes
-// [k*m, k*m+w) with m = S/P, w = Z/P. Each key keeps a ring of its panes, so
-// an element costs one map lookup and one Add. Firings are global: when the
-// watermark passes the end of the next window due, every active key is
-// visited once (emit, purge); between window ends a watermark costs O(1).
+// [k*m, k*m+w) with m = S/P, w = Z/P. Each key keeps a ring of its panes
+// (a slot in each column of cols, see below), so an element costs one map
+// lookup and one Add. Firings are global: when the watermark passes the end
+// of the next window due, every active key is visited once (emit, purge);
+// between window ends a watermark costs O(1).
 //
 // On-time firings of sliding windows (w > 1) do not merge all w panes: each
 // key keeps a two-stacks sliding aggregation (see emitShared), so a firing
@@ -45,6 +46,8 @@ type ringEngine[K comparable, T, A, R any] struct {
 	// sfx[j][id]: the two-stacks suffix merges of sliding windows (nil
 	// until the first on-time firing), see slideState.
 	sfx   [][]pane[A]
+	cold  []ckey[K, A] // by id
+	aux   []akey       // by id
 	free  []*rkey[K, A]
 	dirty []*rkey[K, A]
 	next  int64 // end of the next window to emit; maxTime: none
@@ -62,7 +65,7 @@ type ringEngine[K comparable, T, A, R any] struct {
 
 	scratch     A
 	scratchInit bool
-	warm        bool // see advance
+	warm        bool // see warmUp
 }
 
 const (
@@ -76,20 +79,36 @@ type pane[A any] struct {
 	has, init bool
 }
 
+// rkey is what an element needs of its key (32 bytes on 64-bit
+// platforms, so the keys' records stay compact); the rest is in
+// ringEngine.cold[id] and aux[id].
 type rkey[K comparable, A any] struct {
-	// hot fields first
 	base int64
-	n    int       // panes base .. base+n-1 are held
-	id   int       // index in the columns (e.cols, e.sfx)
-	ring []pane[A] // nil: panes in e.cols; else length a power of two
-	head int       // ring index of pane base
-	tsB  int64     // panes below tsB are merged in sl
-	sl   slideState[A]
-	key  K
-	pos  int // index in active
-	// since: elements since the last early firing
-	since    int
-	dlo, dhi int64
+	n    int32    // panes base .. base+n-1 are held
+	id   int32    // index in the columns (cols, sfx, cold, aux)
+	tsB  int64    // panes below tsB are merged in the two-stacks state
+	ring *ring[A] // nil: panes in e.cols
+}
+
+// ring holds the panes of a key that outgrew the columns.
+type ring[A any] struct {
+	head int       // index of pane base
+	p    []pane[A] // length a power of two
+}
+
+// ckey is what a firing needs of a key besides its panes, in
+// ringEngine.cold[id].
+type ckey[K comparable, A any] struct {
+	sl  slideState[A]
+	key K
+}
+
+// akey is the rest of a key's state, in ringEngine.aux[id].
+type akey struct {
+	pos   int // index in active
+	since int // elements since the last early firing
+	dlo   int64
+	dhi   int64
 }
 
 // maxCols bounds the number of pane columns (the panes a dense key may
@@ -157,7 +176,7 @@ func (e *ringEngine[K, T, A, R]) at(r *rkey[K, A], q int64) *pane[A] {
 	if r.ring == nil {
 		return &e.cols[q&e.rmask][r.id]
 	}
-	return &r.ring[(r.head+int(q-r.base))&(len(r.ring)-1)]
+	return &r.ring.p[(r.ring.head+int(q-r.base))&(len(r.ring.p)-1)]
 }
 
 func (r *rkey[K, A]) holds(q int64) bool { return q >= r.base && q < r.base+int64(r.n) }
@@ -165,7 +184,7 @@ func (r *rkey[K, A]) holds(q int64) bool { return q >= r.base && q < r.base+int6
 // fit makes room for need panes in r.
 func (e *ringEngine[K, T, A, R]) fit(r *rkey[K, A], need int) {
 	if r.ring != nil {
-		r.grow(need)
+		r.ring.grow(need)
 		return
 	}
 	if need <= len(e.cols) {
@@ -173,27 +192,27 @@ func (e *ringEngine[K, T, A, R]) fit(r *rkey[K, A], need int) {
 	}
 	// move to a ring of its own
 	nr := make([]pane[A], 1<<bits.Len(uint(need-1)))
-	for i := range r.n {
+	for i := range int(r.n) {
 		p := e.at(r, r.base+int64(i))
 		nr[i] = *p
 		*p = pane[A]{}
 	}
-	r.ring, r.head = nr, 0
+	r.ring = &ring[A]{p: nr}
 }
 
-func (r *rkey[K, A]) grow(need int) {
+func (r *ring[A]) grow(need int) {
 	c := 1 << bits.Len(uint(need-1))
 	if c < 2 {
 		c = 2
 	}
-	if c <= len(r.ring) {
+	if c <= len(r.p) {
 		return
 	}
 	nr := make([]pane[A], c)
-	for i := range r.ring {
-		nr[i] = r.ring[(r.head+i)&(len(r.ring)-1)]
+	for i := range r.p {
+		nr[i] = r.p[(r.head+i)&(len(r.p)-1)]
 	}
-	r.ring, r.head = nr, 0
+	r.p, r.head = nr, 0
 }
 
 // slot returns pane q of r, extending the held range to include it (and
@@ -207,16 +226,16 @@ func (e *ringEngine[K, T, A, R]) slot(r *rkey[K, A], q int64) *pane[A] {
 		lo = r.base + int64(r.n)
 		need := int(q-r.base) + 1
 		e.fit(r, need)
-		r.n = need
+		r.n = int32(need)
 	case q < r.base:
 		hi = r.base
 		d := int(r.base - q)
-		e.fit(r, r.n+d)
+		e.fit(r, int(r.n)+d)
 		if r.ring != nil {
-			r.head = (r.head - d) & (len(r.ring) - 1)
+			r.ring.head = (r.ring.head - d) & (len(r.ring.p) - 1)
 		}
 		r.base = q
-		r.n += d
+		r.n += int32(d)
 	}
 	if r.ring == nil {
 		for x := lo; x < hi; x++ {
@@ -288,7 +307,7 @@ func (e *ringEngine[K, T, A, R]) process(b []stream.Event[T]) {
 		}
 		e.ag.Add(&p.acc, v, ts)
 		if q < rk.tsB {
-			rk.sl.ok = false
+			e.cold[rk.id].sl.ok = false
 		}
 		if !p.has {
 			p.has = true
@@ -330,28 +349,30 @@ func (e *ringEngine[K, T, A, R]) lateUpdate(rk *rkey[K, A], q int64) {
 }
 
 func (e *ringEngine[K, T, A, R]) touch(rk *rkey[K, A], q int64, v T) {
-	if rk.since == 0 {
-		rk.dlo, rk.dhi = q, q
+	c := &e.aux[rk.id]
+	if c.since == 0 {
+		c.dlo, c.dhi = q, q
 		e.dirty = append(e.dirty, rk)
 	} else {
-		rk.dlo, rk.dhi = min(rk.dlo, q), max(rk.dhi, q)
+		c.dlo, c.dhi = min(c.dlo, q), max(c.dhi, q)
 	}
-	rk.since++
-	if (e.cfg.earlyCount > 0 && rk.since >= e.cfg.earlyCount) || (e.when != nil && e.when(v)) {
+	c.since++
+	if (e.cfg.earlyCount > 0 && c.since >= e.cfg.earlyCount) || (e.when != nil && e.when(v)) {
 		e.fireEarly(rk)
 	}
 }
 
 func (e *ringEngine[K, T, A, R]) fireEarly(rk *rkey[K, A]) {
-	if rk.since == 0 {
+	c := &e.aux[rk.id]
+	if c.since == 0 {
 		return
 	}
-	for k := e.kLo(rk.dlo); k <= e.kHi(rk.dhi); k++ {
+	for k := e.kLo(c.dlo); k <= e.kHi(c.dhi); k++ {
 		if !e.emitted(k) {
 			e.emitWindow(rk, k, Early)
 		}
 	}
-	rk.since = 0
+	c.since = 0
 }
 
 func (e *ringEngine[K, T, A, R]) earlyTick() {
@@ -368,36 +389,43 @@ func (e *ringEngine[K, T, A, R]) newKey(k K) *rkey[K, A] {
 	if n := len(e.free); n > 0 {
 		rk, e.free = e.free[n-1], e.free[:n-1]
 	} else {
-		rk = &rkey[K, A]{tsB: minTime, id: e.nid}
+		rk = &rkey[K, A]{tsB: minTime, id: int32(e.nid)}
 		e.nid++
 		if e.nid > e.ncap {
 			e.growCols()
 		}
 	}
-	rk.key, rk.pos = k, len(e.active)
+	e.cold[rk.id].key = k
+	e.aux[rk.id].pos = len(e.active)
 	e.keys[k] = rk
 	e.active = append(e.active, rk)
 	return rk
 }
 
-// release drops an empty key (active[rk.pos] == rk).
+// release drops an empty key (active[pos] == rk).
 func (e *ringEngine[K, T, A, R]) release(rk *rkey[K, A]) {
-	delete(e.keys, rk.key)
+	c, a := &e.cold[rk.id], &e.aux[rk.id]
+	delete(e.keys, c.key)
 	last := len(e.active) - 1
-	e.active[rk.pos] = e.active[last]
-	e.active[rk.pos].pos = rk.pos
+	e.active[a.pos] = e.active[last]
+	e.aux[e.active[a.pos].id].pos = a.pos
 	e.active[last] = nil
 	e.active = e.active[:last]
 	var zero K
-	rk.key, rk.since, rk.n = zero, 0, 0
+	c.key, a.since, rk.n = zero, 0, 0
 	rk.tsB = minTime
-	rk.sl.ok = false
+	c.sl.ok = false
 	e.free = append(e.free, rk)
 }
 
 // growCols makes room in the columns for ids up to e.nid.
 func (e *ringEngine[K, T, A, R]) growCols() {
 	e.ncap = max(16, 2*e.ncap)
+	cold := make([]ckey[K, A], e.ncap)
+	copy(cold, e.cold)
+	aux := make([]akey, e.ncap)
+	copy(aux, e.aux)
+	e.cold, e.aux = cold, aux
 	for _, cs := range [][][]pane[A]{e.cols, e.sfx} {
 		for i, c := range cs {
 			if c != nil {
@@ -420,7 +448,7 @@ func (e *ringEngine[K, T, A, R]) emitWindow(rk *rkey[K, A], k int64, f Firing) {
 		if !p.has {
 			return
 		}
-		e.emit(rk.key, e.start(k), e.end(k), &p.acc, f)
+		e.emit(e.cold[rk.id].key, e.start(k), e.end(k), &p.acc, f)
 		if e.cfg.discarding {
 			e.reset(&p.acc)
 			p.has = false
@@ -445,19 +473,28 @@ func (e *ringEngine[K, T, A, R]) emitWindow(rk *rkey[K, A], k int64, f Firing) {
 		e.ag.Merge(&e.scratch, &p.acc)
 	}
 	if found {
-		e.emit(rk.key, e.start(k), e.end(k), &e.scratch, f)
+		e.emit(e.cold[rk.id].key, e.start(k), e.end(k), &e.scratch, f)
 	}
 }
 
 // mergeInto merges pane src (which holds an element) into dst, emptying
 // dst first if it holds nothing (dst's accumulator is reset lazily).
 func (e *ringEngine[K, T, A, R]) mergeInto(dst, src *pane[A]) {
+	e.fresh(dst)
+	e.ag.Merge(&dst.acc, &src.acc)
+}
+
+// fresh makes dst ready to take a merge: emptied if it holds nothing (its
+// accumulator is reset lazily), then marked as holding something.
+func (e *ringEngine[K, T, A, R]) fresh(dst *pane[A]) {
+	if dst.has {
+		return
+	}
 	if !dst.init {
 		dst.acc, dst.init = e.ag.Init(), true
-	} else if !dst.has {
+	} else {
 		e.reset(&dst.acc)
 	}
-	e.ag.Merge(&dst.acc, &src.acc)
 	dst.has = true
 }
 
@@ -483,24 +520,33 @@ func (e *ringEngine[K, T, A, R]) mergePanes(dst *pane[A], rk *rkey[K, A], lo, hi
 func (e *ringEngine[K, T, A, R]) emitShared(rk *rkey[K, A], k int64) (more bool) {
 	lo := k * e.m
 	hi := lo + e.w
-	sl := &rk.sl
+	sl := &e.cold[rk.id].sl
 	if e.sfx == nil {
 		e.sfx = make([][]pane[A], e.nj)
 		for j := range e.sfx {
 			e.sfx[j] = make([]pane[A], e.ncap)
 		}
 	}
-	id := rk.id
+	sfx, id := e.sfx, rk.id
 	if !sl.ok || lo < sl.lo || lo >= sl.f || hi < rk.tsB {
 		sl.lo, sl.f, rk.tsB, sl.ok = lo, hi, hi, true
 		sl.back.has = false
+		ag, m := e.ag, e.m
+		qe := min(hi, rk.base+int64(rk.n))
 		for j := e.nj - 1; j >= 0; j-- {
-			s := &e.sfx[j][id]
+			// as mergePanes(s, a, a+m) then mergeInto(s, sfx[j+1]), inline
+			s := &sfx[j][id]
 			s.has = false
-			a := lo + int64(j)*e.m
-			e.mergePanes(s, rk, a, min(a+e.m, hi))
-			if j+1 < e.nj && e.sfx[j+1][id].has {
-				e.mergeInto(s, &e.sfx[j+1][id])
+			a := lo + int64(j)*m
+			for q := max(a, rk.base); q < min(a+m, qe); q++ {
+				if p := e.at(rk, q); p.has {
+					e.fresh(s)
+					ag.Merge(&s.acc, &p.acc)
+				}
+			}
+			if j+1 < e.nj && sfx[j+1][id].has {
+				e.fresh(s)
+				ag.Merge(&s.acc, &sfx[j+1][id].acc)
 			}
 		}
 	} else if hi > rk.tsB {
@@ -511,20 +557,16 @@ func (e *ringEngine[K, T, A, R]) emitShared(rk *rkey[K, A], k int64) (more bool)
 	if e.m != 1 {
 		j /= e.m
 	}
-	s := &e.sfx[j][id]
+	s := &sfx[j][id]
 	// window k+1 covers [lo+m, F), which is sfx[j+1], and back's panes
-	more = sl.back.has || (int(j)+1 < e.nj && e.sfx[j+1][id].has)
+	more = sl.back.has || (int(j)+1 < e.nj && sfx[j+1][id].has)
 	var acc *A
 	switch {
 	case s.has && sl.back.has:
-		if e.scratchInit {
-			e.reset(&e.scratch)
-		} else {
-			e.scratch, e.scratchInit = e.ag.Init(), true
-		}
-		e.ag.Merge(&e.scratch, &s.acc)
-		e.ag.Merge(&e.scratch, &sl.back.acc)
-		acc = &e.scratch
+		// sfx[j] serves window k only (windows fire in order, and a
+		// rebuild starts afresh), so it takes back's panes in place.
+		e.ag.Merge(&s.acc, &sl.back.acc)
+		acc = &s.acc
 	case s.has:
 		acc = &s.acc
 	case sl.back.has:
@@ -532,7 +574,7 @@ func (e *ringEngine[K, T, A, R]) emitShared(rk *rkey[K, A], k int64) (more bool)
 	default:
 		return more
 	}
-	e.emit(rk.key, e.start(k), e.end(k), acc, OnTime)
+	e.emit(e.cold[rk.id].key, e.start(k), e.end(k), acc, OnTime)
 	return more
 }
 
@@ -566,12 +608,6 @@ func (e *ringEngine[K, T, A, R]) advance(wm int64) {
 		k := (E - e.off - e.Z) / e.S
 		qmax, canPurge := e.purgeLimit(k)
 		nn, pa, next := int64(maxTime), int64(maxTime), e.end(k+1)
-		// The pane starting at E receives its keys' elements next: reading
-		// each key's entry of its column in this ordered pass brings the
-		// column into cache ahead of those random accesses.
-		qn := k*e.m + e.w
-		cn := e.cols[qn&e.rmask]
-		warm := e.warm
 		for i := 0; i < len(e.active); {
 			rk := e.active[i]
 			more := false
@@ -594,12 +630,10 @@ func (e *ringEngine[K, T, A, R]) advance(wm int64) {
 			nn = min(nn, c)
 			// as the purgeAt sweep below computes it: this pass visits every key
 			pa = min(pa, satAdd(e.end(e.kHi(rk.base))-1, e.L))
-			if rk.id < len(cn) {
-				warm = warm != cn[rk.id].has
-			}
 			i++
 		}
-		e.warm = warm
+		// The pane starting at E receives its keys' elements next.
+		e.warmUp(k*e.m + e.w)
 		e.kE = max(e.kE, k+1)
 		e.next, e.purgeAt = nn, pa
 	}
@@ -618,6 +652,17 @@ func (e *ringEngine[K, T, A, R]) advance(wm int64) {
 			i++
 		}
 	}
+}
+
+// warmUp reads the column of pane q, bringing it into cache ahead of the
+// random accesses of its elements.
+func (e *ringEngine[K, T, A, R]) warmUp(q int64) {
+	c := e.cols[q&e.rmask]
+	w := e.warm
+	for i := range c[:min(e.nid, len(c))] {
+		w = w != c[i].has
+	}
+	e.warm = w // so that the loop is kept
 }
 
 // purge drops rk's front panes whose windows have all been emitted (up to
@@ -645,7 +690,7 @@ func (e *ringEngine[K, T, A, R]) drop(rk *rkey[K, A]) {
 		e.clean(e.at(rk, rk.base))
 	}
 	if rk.ring != nil {
-		rk.head = (rk.head + 1) & (len(rk.ring) - 1)
+		rk.ring.head = (rk.ring.head + 1) & (len(rk.ring.p) - 1)
 	}
 	rk.base++
 	rk.n--
