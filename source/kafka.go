@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/twmb/franz-go/pkg/kadm"
@@ -73,6 +74,7 @@ type kafkaConfig struct {
 	eventTime any
 	stopAtEnd bool
 	stopAt    map[string]map[int32]int64
+	onCommit  func(error)
 }
 
 // KafkaClient passes options straight to the franz-go client: seed brokers,
@@ -129,6 +131,17 @@ func KafkaStopAt(ends map[string]map[int32]int64) KafkaOption {
 	return kafkaOptionFunc(func(c *kafkaConfig) { c.stopAtEnd, c.stopAt = true, ends })
 }
 
+// KafkaOnCommitError calls f, from the goroutine that commits, with the
+// error of every failed offset commit (a checkpoint's, or a revocation's).
+// A failed commit loses nothing: offsets are absolute and the next
+// checkpoint or revocation commits them again; until then a restart reads
+// the records after the last committed offsets again. Failures are counted
+// by KafkaSource.CommitErrors with or without f; the failure of the final
+// commit, when the source closes, also fails Run.
+func KafkaOnCommitError(f func(err error)) KafkaOption {
+	return kafkaOptionFunc(func(c *kafkaConfig) { c.onCommit = f })
+}
+
 // KafkaSource is a stream.Source reading Kafka records through franz-go and
 // decoding each into a T. Create it with Kafka. A KafkaSource runs once: make
 // a new one for each pipeline run.
@@ -138,7 +151,13 @@ type KafkaSource[T any] struct {
 
 	mu  sync.Mutex
 	run *kafkaRun[T]
+
+	commitErrors atomic.Uint64
 }
+
+// CommitErrors returns how many offset commits have failed (see
+// KafkaOnCommitError).
+func (s *KafkaSource[T]) CommitErrors() uint64 { return s.commitErrors.Load() }
 
 // Kafka returns a source that consumes the topics or partitions given by
 // KafkaClient options and emits decode(record) for each record, at the
@@ -173,8 +192,10 @@ type KafkaSource[T any] struct {
 // are never committed otherwise (no auto-commit). On revocation the safe
 // offsets of the revoked partitions are committed synchronously and their
 // tracking dropped; records of a revoked partition still being emitted are not
-// committed by this instance (the next owner reads them again). Without a
-// group nothing is committed.
+// committed by this instance (the next owner reads them again). A failed
+// commit is made again by the next checkpoint or revocation and reported to
+// KafkaOnCommitError; if the final one fails, Run fails. Without a group
+// nothing is committed.
 func Kafka[T any](decode func(*kgo.Record) (T, error), opts ...KafkaOption) *KafkaSource[T] {
 	s := &KafkaSource[T]{decode: decode}
 	for _, o := range opts {
@@ -183,15 +204,17 @@ func Kafka[T any](decode func(*kgo.Record) (T, error), opts ...KafkaOption) *Kaf
 	return s
 }
 
-// Close closes the source's client (leaving its consumer group). The
-// pipeline calls it when Run ends, after the final checkpoint committed what
-// is safe; calling it again does nothing.
+// Close closes the source's client (leaving its consumer group, which
+// commits the revoked partitions' safe offsets). The pipeline calls it when
+// Run ends, after the final checkpoint committed what is safe, and fails Run
+// with its error: that of the final commit, if it failed. Calling it again
+// does nothing and returns nil.
 func (s *KafkaSource[T]) Close() error {
 	s.mu.Lock()
 	r := s.run
 	s.mu.Unlock()
 	if r != nil {
-		r.close()
+		return r.close()
 	}
 	return nil
 }
@@ -285,6 +308,8 @@ type kafkaRun[T any] struct {
 	balancing bool                            // between a revocation and the assignment that follows
 	pending   map[uint64]map[*partState]int64 // checkpoint id → barrier offsets
 	closed    bool
+	closing   bool  // commits now are the final ones
+	finalErr  error // the first failed final commit
 
 	commitMu sync.Mutex // serialises commits
 }
@@ -658,6 +683,15 @@ func (r *kafkaRun[T]) commit(m map[string]map[int32]kgo.EpochOffset, parts []*pa
 		}
 	})
 	if err != nil {
+		r.src.commitErrors.Add(1)
+		if f := r.src.cfg.onCommit; f != nil {
+			f(err)
+		}
+		r.mu.Lock()
+		if r.closing && r.finalErr == nil {
+			r.finalErr = fmt.Errorf("source.Kafka: final offset commit: %w (records after the offsets committed before will be read again)", err)
+		}
+		r.mu.Unlock()
 		return
 	}
 	r.mu.Lock()
@@ -726,19 +760,22 @@ func (r *kafkaRun[T]) onLost(_ context.Context, _ *kgo.Client, lost map[string][
 	}
 }
 
-func (r *kafkaRun[T]) close() {
+func (r *kafkaRun[T]) close() error {
 	r.mu.Lock()
 	if r.closed || r.cl == nil {
 		r.closed = true
 		r.mu.Unlock()
-		return
+		return nil
 	}
-	r.closed = true
+	r.closed, r.closing = true, true
 	cl := r.cl
 	r.mu.Unlock()
 	// Close revokes the group's partitions (committing their safe offsets in
 	// onRevoked) and leaves the group.
 	cl.Close()
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.finalErr
 }
 
 // directEnds sets end offsets for StopAtEnd without a group: every partition
