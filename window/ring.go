@@ -46,8 +46,9 @@ type ringEngine[K comparable, T, A, R any] struct {
 	// sfx[j][id]: the two-stacks suffix merges of sliding windows (nil
 	// until the first on-time firing), see slideState.
 	sfx   [][]pane[A]
-	cold  []ckey[K, A] // by id
-	aux   []akey       // by id
+	rb    []*rkey[K, A] // scratch of rebuildAll
+	cold  []ckey[K, A]  // by id
+	aux   []akey        // by id
 	free  []*rkey[K, A]
 	dirty []*rkey[K, A]
 	next  int64 // end of the next window to emit; maxTime: none
@@ -512,54 +513,38 @@ func (e *ringEngine[K, T, A, R]) mergePanes(dst *pane[A], rk *rkey[K, A], lo, hi
 // two-stacks aggregation. Window k+1 drops the first m panes of window k and
 // adds m: back absorbs the added panes, and when the window's start passes
 // f the suffix merges are rebuilt over the current window (w + nj merges,
-// once every nj firings). Merges keep the panes' order (Merge's dst is the
-// earlier part), so only associativity is assumed, as when merging panes
-// one by one.
+// once every nj firings; rebuildAll(k), which must have run, does it).
+// Merges keep the panes' order (Merge's dst is the earlier part), so only
+// associativity is assumed, as when merging panes one by one.
 //
 // It reports whether window k+1 is known to hold an element of rk.
 func (e *ringEngine[K, T, A, R]) emitShared(rk *rkey[K, A], k int64) (more bool) {
 	lo := k * e.m
 	hi := lo + e.w
-	sl := &e.cold[rk.id].sl
-	if e.sfx == nil {
-		e.sfx = make([][]pane[A], e.nj)
-		for j := range e.sfx {
-			e.sfx[j] = make([]pane[A], e.ncap)
-		}
-	}
-	sfx, id := e.sfx, rk.id
-	if !sl.ok || lo < sl.lo || lo >= sl.f || hi < rk.tsB {
-		sl.lo, sl.f, rk.tsB, sl.ok = lo, hi, hi, true
-		sl.back.has = false
-		ag, m := e.ag, e.m
-		qe := min(hi, rk.base+int64(rk.n))
-		for j := e.nj - 1; j >= 0; j-- {
-			// as mergePanes(s, a, a+m) then mergeInto(s, sfx[j+1]), inline
-			s := &sfx[j][id]
-			s.has = false
-			a := lo + int64(j)*m
-			for q := max(a, rk.base); q < min(a+m, qe); q++ {
-				if p := e.at(rk, q); p.has {
-					e.fresh(s)
-					ag.Merge(&s.acc, &p.acc)
-				}
-			}
-			if j+1 < e.nj && sfx[j+1][id].has {
-				e.fresh(s)
-				ag.Merge(&s.acc, &sfx[j+1][id].acc)
+	id := rk.id
+	c := &e.cold[id]
+	sl := &c.sl
+	if q := rk.tsB; hi == q+1 {
+		// one pane enters back (mergePanes, inline)
+		rk.tsB = hi
+		if rk.holds(q) {
+			if p := e.at(rk, q); p.has {
+				e.fresh(&sl.back)
+				e.ag.Merge(&sl.back.acc, &p.acc)
 			}
 		}
-	} else if hi > rk.tsB {
-		e.mergePanes(&sl.back, rk, rk.tsB, hi)
+	} else if hi > q {
+		e.mergePanes(&sl.back, rk, q, hi)
 		rk.tsB = hi
 	}
 	j := lo - sl.lo
 	if e.m != 1 {
 		j /= e.m
 	}
+	sfx := e.sfx
 	s := &sfx[j][id]
 	// window k+1 covers [lo+m, F), which is sfx[j+1], and back's panes
-	more = sl.back.has || (int(j)+1 < e.nj && sfx[j+1][id].has)
+	more = sl.back.has || (int(j)+1 < len(sfx) && sfx[j+1][id].has)
 	var acc *A
 	switch {
 	case s.has && sl.back.has:
@@ -574,8 +559,63 @@ func (e *ringEngine[K, T, A, R]) emitShared(rk *rkey[K, A], k int64) (more bool)
 	default:
 		return more
 	}
-	e.emit(e.cold[rk.id].key, e.start(k), e.end(k), acc, OnTime)
+	e.emit(c.key, e.start(k), e.end(k), acc, OnTime)
 	return more
+}
+
+// rebuildAll rebuilds, ahead of the on-time firing of window k, the
+// two-stacks state of the keys whose state does not cover window k (see
+// slideState): sfx[j] becomes the merge of panes [lo+j*m, hi), back empty.
+// Keys in step rebuild at the same firings; doing it for all of them one
+// suffix at a time reads each column (panes, suffixes) once, in order,
+// instead of every column per key.
+func (e *ringEngine[K, T, A, R]) rebuildAll(k int64) {
+	lo := k * e.m
+	hi := lo + e.w
+	list := e.rb[:0]
+	for _, rk := range e.active {
+		sl := &e.cold[rk.id].sl
+		if !sl.ok || lo < sl.lo || lo >= sl.f || hi < rk.tsB {
+			sl.lo, sl.f, rk.tsB, sl.ok = lo, hi, hi, true
+			sl.back.has = false
+			list = append(list, rk)
+		}
+	}
+	if len(list) == 0 {
+		return
+	}
+	if e.sfx == nil {
+		e.sfx = make([][]pane[A], e.nj)
+		for j := range e.sfx {
+			e.sfx[j] = make([]pane[A], e.ncap)
+		}
+	}
+	ag, m := e.ag, e.m
+	for j := e.nj - 1; j >= 0; j-- {
+		// for each key: as mergePanes(s, a, a+m) then mergeInto(s, sfx[j+1])
+		sfx := e.sfx[j]
+		var nxt []pane[A]
+		if j+1 < e.nj {
+			nxt = e.sfx[j+1]
+		}
+		a := lo + int64(j)*m
+		for _, rk := range list {
+			s := &sfx[rk.id]
+			s.has = false
+			for q := max(a, rk.base); q < min(a+m, hi, rk.base+int64(rk.n)); q++ {
+				if p := e.at(rk, q); p.has {
+					e.fresh(s)
+					ag.Merge(&s.acc, &p.acc)
+				}
+			}
+			if nxt != nil && nxt[rk.id].has {
+				e.fresh(s)
+				ag.Merge(&s.acc, &nxt[rk.id].acc)
+			}
+		}
+	}
+	clear(list)
+	e.rb = list[:0]
 }
 
 // purgeLimit returns the last pane that the firing of window k may purge:
@@ -608,6 +648,9 @@ func (e *ringEngine[K, T, A, R]) advance(wm int64) {
 		k := (E - e.off - e.Z) / e.S
 		qmax, canPurge := e.purgeLimit(k)
 		nn, pa, next := int64(maxTime), int64(maxTime), e.end(k+1)
+		if e.share {
+			e.rebuildAll(k)
+		}
 		for i := 0; i < len(e.active); {
 			rk := e.active[i]
 			more := false
