@@ -33,7 +33,11 @@
 // Stages with the same parallelism and no repartitioning between them are
 // chained into one task: a goroutine that pushes batches of elements
 // ([]Event[T], WithBatchSize) through them by direct calls, with no channel,
-// lock or allocation per element. Tasks are connected by exchanges where data
+// lock or allocation per element. A batch is handed down the chain, not
+// copied: Map to the same type and Filter rewrite it in place (where a
+// stream feeds several stages, each gets its own copy), and every stage,
+// operator and sink may hold a batch only for the duration of the call.
+// Tasks are connected by exchanges where data
 // must move: after a KeyBy whose keyed stages run in parallel
 // (Parallelism, WithParallelism; elements are spread by a hash of their key,
 // so a key's state lives in one instance), into a Union or a two-input stage,
