@@ -134,22 +134,34 @@ func ApplyKeyed[K comparable, I, O any](ks KeyedStream[K, I], kind string, newOp
 // it). The side stream is named after the stage with ".side" appended.
 func ApplyKeyedWithSide[K comparable, I, O, S any](ks KeyedStream[K, I], kind string, newOp func(c *OpContext[O], side *Collector[S]) Operator[I], opts ...StageOption) (Stream[O], Stream[S]) {
 	n := opNode[I, O](ks.n, ks.hashFunc(), ks.par, kind, opts)
-	side := newNode[S](n.p, kindOp, "", &stageConfig{name: n.meta.name + ".side"})
+	side := newSide[S](n, ".side")
+	buildOp(n, func(c *OpContext[O], ic *instanceCtx) Operator[I] {
+		return newOp(c, sideCollector[S](c, side, ic))
+	})
+	return Stream[O]{n: n}, Stream[S]{n: side}
+}
+
+// newSide adds an optional side output of n, named after n with suffix.
+func newSide[S any](n *node, suffix string) *node {
+	side := newNode[S](n.p, kindOp, "", &stageConfig{name: n.meta.name + suffix})
 	side.optional = true
 	side.sideOf = n
 	side.inputs = []edge{{from: n}}
 	side.build = func(ic *instanceCtx, out any) []any { return []any{out} }
-	buildOp(n, func(c *OpContext[O], ic *instanceCtx) Operator[I] {
-		sc := &Collector[S]{
-			buf:  make([]Event[S], 0, ic.rt.cfg.batchSize),
-			size: ic.rt.cfg.batchSize,
-			next: ic.rt.instances[side.id][ic.index][0].(inlet[S]),
-			meta: side.meta,
-		}
-		c.sides = append(c.sides, sc)
-		return newOp(c, sc)
-	})
-	return Stream[O]{n: n}, Stream[S]{n: side}
+	return side
+}
+
+// sideCollector returns the collector of side for the instance being built,
+// registered with c so that it is flushed and forwarded control with c.Out.
+func sideCollector[S, O any](c *OpContext[O], side *node, ic *instanceCtx) *Collector[S] {
+	sc := &Collector[S]{
+		buf:  make([]Event[S], 0, ic.rt.cfg.batchSize),
+		size: ic.rt.cfg.batchSize,
+		next: ic.rt.instances[side.id][ic.index][0].(inlet[S]),
+		meta: side.meta,
+	}
+	c.sides = append(c.sides, sc)
+	return sc
 }
 
 func opNode[I, O any](in *node, hash any, par int, kind string, opts []StageOption) *node {

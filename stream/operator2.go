@@ -8,13 +8,39 @@ package stream
 // as its own task behind an exchange; its watermark is the minimum of both
 // inputs' (ignoring idle ones).
 func ApplyKeyed2[K comparable, L, R, O any](left KeyedStream[K, L], right KeyedStream[K, R], kind string, newOp func(*OpContext[O]) Operator2[L, R], opts ...StageOption) Stream[O] {
+	n, ok := keyed2Node[K, L, R, O](left, right, kind, newOp == nil, opts)
+	if ok {
+		buildOp2(n, func(c *OpContext[O], _ *instanceCtx) Operator2[L, R] { return newOp(c) })
+	}
+	return Stream[O]{n: n}
+}
+
+// ApplyKeyed2WithSides is ApplyKeyed2 for operators with a side output per
+// input (a join's late elements of each side). The side streams may be left
+// unconsumed: what the operator emits to them is then discarded (the
+// operator should still count it). They are named after the stage with
+// ".left" and ".right" appended.
+func ApplyKeyed2WithSides[K comparable, L, R, O, SL, SR any](left KeyedStream[K, L], right KeyedStream[K, R], kind string, newOp func(c *OpContext[O], sideL *Collector[SL], sideR *Collector[SR]) Operator2[L, R], opts ...StageOption) (Stream[O], Stream[SL], Stream[SR]) {
+	n, ok := keyed2Node[K, L, R, O](left, right, kind, newOp == nil, opts)
+	sl, sr := newSide[SL](n, ".left"), newSide[SR](n, ".right")
+	if ok {
+		buildOp2(n, func(c *OpContext[O], ic *instanceCtx) Operator2[L, R] {
+			return newOp(c, sideCollector[SL](c, sl, ic), sideCollector[SR](c, sr, ic))
+		})
+	}
+	return Stream[O]{n: n}, Stream[SL]{n: sl}, Stream[SR]{n: sr}
+}
+
+// keyed2Node adds the node of a keyed two-input stage; !ok when its inputs
+// belong to another pipeline (the pipeline is then invalid).
+func keyed2Node[K comparable, L, R, O any](left KeyedStream[K, L], right KeyedStream[K, R], kind string, nilOp bool, opts []StageOption) (n *node, ok bool) {
 	cfg := applyStageOptions(opts)
 	p := left.n.p
-	n := newNode[O](p, kindTwoInput, kind, cfg)
+	n = newNode[O](p, kindTwoInput, kind, cfg)
 	if !p.own(left.n, n.meta.name) || !p.own(right.n, n.meta.name) {
-		return Stream[O]{n: n}
+		return n, false
 	}
-	if newOp == nil {
+	if nilOp {
 		p.errorf("stage %q: nil operator constructor", n.meta.name)
 	}
 	n.inputs = []edge{{from: left.n, hash: left.hashFunc()}, {from: right.n, hash: right.hashFunc()}}
@@ -22,9 +48,13 @@ func ApplyKeyed2[K comparable, L, R, O any](left KeyedStream[K, L], right KeyedS
 	if n.keyedPar == 0 {
 		n.keyedPar = right.par
 	}
+	return n, true
+}
+
+func buildOp2[L, R, O any](n *node, newOp func(*OpContext[O], *instanceCtx) Operator2[L, R]) {
 	n.build = func(ic *instanceCtx, out any) []any {
 		c := &OpContext[O]{Out: newCollector(ic, out.(inlet[O])), ic: ic, wm: MinTime}
-		op := newOp(c)
+		op := newOp(c, ic)
 		if op == nil {
 			n.meta.fail(errNilOperator)
 		}
@@ -36,7 +66,6 @@ func ApplyKeyed2[K comparable, L, R, O any](left KeyedStream[K, L], right KeyedS
 		}
 		return []any{x, &op2Right[L, R, O]{x}}
 	}
-	return Stream[O]{n: n}
 }
 
 // InputWatermarks is implemented by two-input operators that need each

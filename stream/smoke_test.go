@@ -2,6 +2,7 @@ package stream
 
 import (
 	"context"
+	"fmt"
 	"slices"
 	"sync"
 	"testing"
@@ -167,5 +168,75 @@ func TestSmokeTwoInput(t *testing.T) {
 	}
 	if len(ops) != 2 || tl != 5 || tr != 2 {
 		t.Fatalf("ops %d left %d right %d", len(ops), tl, tr)
+	}
+}
+
+// routeOp sends odd left values and long right strings to its sides and
+// emits the rest.
+type routeOp struct {
+	out   *Collector[string]
+	sideL *Collector[int64]
+	sideR *Collector[string]
+}
+
+func (o *routeOp) ProcessLeft(b []Event[int64]) {
+	for _, e := range b {
+		if e.Value%2 == 1 {
+			o.sideL.EmitAt(e.Value, e.Time)
+		} else {
+			o.out.EmitAt(fmt.Sprint(e.Value), e.Time)
+		}
+	}
+}
+func (o *routeOp) ProcessRight(b []Event[string]) {
+	for _, e := range b {
+		if len(e.Value) > 1 {
+			o.sideR.EmitAt(e.Value, e.Time)
+		} else {
+			o.out.EmitAt(e.Value, e.Time)
+		}
+	}
+}
+func (o *routeOp) OnWatermark(int64) {}
+func (o *routeOp) OnEnd()            {}
+
+// TestSmokeTwoInputSides: ApplyKeyed2WithSides delivers each side's output
+// to its stream, named after the stage, at parallelism 2; unconsumed sides
+// are allowed.
+func TestSmokeTwoInputSides(t *testing.T) {
+	for _, consume := range []bool{true, false} {
+		p := New(WithBatchSize(3), WithParallelism(2))
+		l := KeyBy(From(p, sliceSource([]int64{1, 2, 3, 4, 5, 6})), func(x int64) int64 { return x })
+		r := KeyBy(From(p, sliceSource([]string{"a", "bb", "c", "dd"})), func(s string) int64 { return int64(len(s)) })
+		out, sideL, sideR := ApplyKeyed2WithSides(l, r, "route", func(c *OpContext[string], sl *Collector[int64], sr *Collector[string]) Operator2[int64, string] {
+			return &routeOp{c.Out, sl, sr}
+		}, Name("route"))
+		main, gotL, gotR := &collectSink[string]{}, &collectSink[int64]{}, &collectSink[string]{}
+		To(out, main)
+		if consume {
+			To(sideL, gotL)
+			To(sideR, gotR)
+		}
+		if err := p.Run(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+		sorted := func(v []string) []string { slices.Sort(v); return v }
+		if got := sorted(main.values()); !slices.Equal(got, []string{"2", "4", "6", "a", "c"}) {
+			t.Errorf("main output %v", got)
+		}
+		if !consume {
+			continue
+		}
+		if sideL.Name() != "route.left" || sideR.Name() != "route.right" {
+			t.Errorf("sides named %q and %q", sideL.Name(), sideR.Name())
+		}
+		odd := gotL.values()
+		slices.Sort(odd)
+		if !slices.Equal(odd, []int64{1, 3, 5}) {
+			t.Errorf("left side %v", odd)
+		}
+		if got := sorted(gotR.values()); !slices.Equal(got, []string{"bb", "dd"}) {
+			t.Errorf("right side %v", got)
+		}
 	}
 }
