@@ -38,8 +38,11 @@
 // with what it missed. Interval joins drop it; window joins still join it
 // in those of its (sliding) windows that are open; outer joins never emit it
 // as unmatched, since its partners may have been evicted before it came.
-// Each join documents exactly when an element is late. Two-input stages have
-// no late side output yet.
+// Each join documents exactly when an element is late. IntervalLate,
+// IntervalLeftLate, WindowLate and WindowOuterLate also return each side's
+// late elements as a stream of its own (as Flink's interval join does with
+// its side outputs), to log, count or repair; the table join's late
+// elements are only counted.
 //
 // Every operator implements stream.Retainer so that sources may commit input
 // positions while joins still hold state.
@@ -141,6 +144,44 @@ type base[O any] struct {
 	fail func(err error)
 	err  error
 	wm   int64
+}
+
+// lateSides sends the late elements of a join's inputs to the stage's side
+// outputs (the ...Late functions); without them the functions are nil and
+// late elements are only counted.
+type lateSides[L, R any] struct {
+	l func(L, int64)
+	r func(R, int64)
+}
+
+func newLateSides[L, R any](sl *stream.Collector[L], sr *stream.Collector[R]) lateSides[L, R] {
+	if sl == nil {
+		return lateSides[L, R]{}
+	}
+	return lateSides[L, R]{sl.EmitAt, sr.EmitAt}
+}
+
+func (s lateSides[L, R]) left(v L, t int64) {
+	if s.l != nil {
+		s.l(v, t)
+	}
+}
+
+func (s lateSides[L, R]) right(v R, t int64) {
+	if s.r != nil {
+		s.r(v, t)
+	}
+}
+
+// stage2 adds a keyed two-input join stage, with its late side outputs when
+// withLate (else the side collectors given to newOp are nil and the side
+// streams returned are zero).
+func stage2[K comparable, L, R, O any](left stream.KeyedStream[K, L], right stream.KeyedStream[K, R], kind string, newOp func(*stream.OpContext[O], *stream.Collector[L], *stream.Collector[R]) stream.Operator2[L, R], withLate bool, opts []stream.StageOption) (stream.Stream[O], stream.Stream[L], stream.Stream[R]) {
+	if withLate {
+		return stream.ApplyKeyed2WithSides(left, right, kind, newOp, opts...)
+	}
+	out := stream.ApplyKeyed2(left, right, kind, func(c *stream.OpContext[O]) stream.Operator2[L, R] { return newOp(c, nil, nil) }, opts...)
+	return out, stream.Stream[L]{}, stream.Stream[R]{}
 }
 
 func newBase[O any](c *stream.OpContext[O], err error) base[O] {

@@ -3,6 +3,7 @@ package join_test
 import (
 	"context"
 	"fmt"
+	"log"
 	"slices"
 	"time"
 
@@ -119,6 +120,30 @@ func ExampleInterval() {
 	printSorted(p, out)
 	// Output:
 	// o1 paid after 3m0s
+}
+
+// Payments that arrive after the watermark has passed them cannot be
+// matched reliably any more (their order may have been evicted):
+// IntervalLate hands them to a stream of their own, here to be logged,
+// instead of only counting them. Which elements are late depends on how the
+// two inputs' watermarks progress, so this example prints nothing fixed.
+func ExampleIntervalLate() {
+	p := stream.New()
+	orders := from(p, []Order{{"o1", at(0)}, {"o2", at(5)}}, func(o Order) time.Time { return o.At })
+	pays := from(p, []Payment{{"o1", at(3)}, {"o2", at(30)}}, func(x Payment) time.Time { return x.At })
+	paid, _, latePays := join.IntervalLate(
+		stream.KeyBy(orders, func(o Order) string { return o.ID }),
+		stream.KeyBy(pays, func(x Payment) string { return x.Order }),
+		0, 10*time.Minute,
+		func(o Order, x Payment) string { return o.ID + " paid" })
+	stream.To(paid, sink.Func(func(s string) error { fmt.Println(s); return nil }))
+	stream.To(latePays, sink.Func(func(x Payment) error {
+		log.Printf("late payment for %s at %v: check it by hand", x.Order, x.At)
+		return nil
+	}))
+	if err := p.Run(context.Background()); err != nil {
+		log.Fatal(err)
+	}
 }
 
 // A left outer interval join finds the orders not paid within 10 minutes:

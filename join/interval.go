@@ -17,14 +17,26 @@ import (
 // and they are evicted, so state is bounded by the input rate times the
 // interval plus the watermark delay. An element whose time is at or before
 // the watermark on arrival is late: it is counted in the Late metric and
-// dropped (its partners may already be evicted). lower > upper, or a nil f,
+// dropped (its partners may already be evicted); IntervalLate returns the
+// late elements in streams of their own. lower > upper, or a nil f,
 // makes Run fail with ErrInvalidJoin. Options are the stage's.
 func Interval[K comparable, L, R, O any](left stream.KeyedStream[K, L], right stream.KeyedStream[K, R], lower, upper time.Duration, f func(l L, r R) O, opts ...stream.StageOption) stream.Stream[O] {
-	var g func(L, Opt[R]) O
-	if f != nil {
-		g = func(l L, r Opt[R]) O { return f(l, r.Value) }
+	out, _, _ := intervalStage(left, right, lower, upper, false, innerOf(f), false, opts)
+	return out
+}
+
+// IntervalLate is Interval that also returns the late elements of each
+// side, in their own streams, instead of only counting them (they are still
+// counted in the Late metric). The late streams may be left unconsumed.
+func IntervalLate[K comparable, L, R, O any](left stream.KeyedStream[K, L], right stream.KeyedStream[K, R], lower, upper time.Duration, f func(l L, r R) O, opts ...stream.StageOption) (out stream.Stream[O], lateLeft stream.Stream[L], lateRight stream.Stream[R]) {
+	return intervalStage(left, right, lower, upper, false, innerOf(f), true, opts)
+}
+
+func innerOf[L, R, O any](f func(L, R) O) func(L, Opt[R]) O {
+	if f == nil {
+		return nil
 	}
-	return intervalStage(left, right, lower, upper, false, g, opts)
+	return func(l L, r Opt[R]) O { return f(l, r.Value) }
 }
 
 // IntervalLeft is Interval as a left outer join: besides the pairs, f is
@@ -34,10 +46,17 @@ func Interval[K comparable, L, R, O any](left stream.KeyedStream[K, L], right st
 // is emitted either in its pairs or exactly once unmatched; a late left
 // element is counted and dropped, not emitted as unmatched.
 func IntervalLeft[K comparable, L, R, O any](left stream.KeyedStream[K, L], right stream.KeyedStream[K, R], lower, upper time.Duration, f func(l L, r Opt[R]) O, opts ...stream.StageOption) stream.Stream[O] {
-	return intervalStage(left, right, lower, upper, true, f, opts)
+	out, _, _ := intervalStage(left, right, lower, upper, true, f, false, opts)
+	return out
 }
 
-func intervalStage[K comparable, L, R, O any](left stream.KeyedStream[K, L], right stream.KeyedStream[K, R], lower, upper time.Duration, outer bool, f func(L, Opt[R]) O, opts []stream.StageOption) stream.Stream[O] {
+// IntervalLeftLate is IntervalLeft that also returns the late elements of
+// each side, as IntervalLate does.
+func IntervalLeftLate[K comparable, L, R, O any](left stream.KeyedStream[K, L], right stream.KeyedStream[K, R], lower, upper time.Duration, f func(l L, r Opt[R]) O, opts ...stream.StageOption) (out stream.Stream[O], lateLeft stream.Stream[L], lateRight stream.Stream[R]) {
+	return intervalStage(left, right, lower, upper, true, f, true, opts)
+}
+
+func intervalStage[K comparable, L, R, O any](left stream.KeyedStream[K, L], right stream.KeyedStream[K, R], lower, upper time.Duration, outer bool, f func(L, Opt[R]) O, withLate bool, opts []stream.StageOption) (stream.Stream[O], stream.Stream[L], stream.Stream[R]) {
 	var err error
 	if lower > upper {
 		err = invalid("interval lower bound %v > upper bound %v", lower, upper)
@@ -46,11 +65,13 @@ func intervalStage[K comparable, L, R, O any](left stream.KeyedStream[K, L], rig
 		err = invalid("nil join function")
 	}
 	keyL, keyR := left.Key(), right.Key()
-	return stream.ApplyKeyed2(left, right, "intervaljoin", func(c *stream.OpContext[O]) stream.Operator2[L, R] {
+	newOp := func(c *stream.OpContext[O], sl *stream.Collector[L], sr *stream.Collector[R]) stream.Operator2[L, R] {
 		j := newIntervalJoin(int64(lower), int64(upper), outer, keyL, keyR, f)
 		j.base = newBase(c, err)
+		j.sides = newLateSides(sl, sr)
 		return j
-	}, opts...)
+	}
+	return stage2(left, right, "intervaljoin", newOp, withLate, opts)
 }
 
 type istate[L, R any] struct {
@@ -63,6 +84,7 @@ type istate[L, R any] struct {
 // drives eviction.
 type intervalJoin[K comparable, L, R, O any] struct {
 	base[O]
+	sides        lateSides[L, R]
 	lower, upper int64
 	outer        bool
 	keyL         func(L) K
@@ -101,6 +123,7 @@ func (j *intervalJoin[K, L, R, O]) ProcessLeft(batch []stream.Event[L]) {
 		v, t := batch[i].Value, batch[i].Time
 		if t <= j.wm {
 			late++
+			j.sides.left(v, t)
 			continue
 		}
 		k := j.keyL(v)
@@ -142,6 +165,7 @@ func (j *intervalJoin[K, L, R, O]) ProcessRight(batch []stream.Event[R]) {
 		v, t := batch[i].Value, batch[i].Time
 		if t <= j.wm {
 			late++
+			j.sides.right(v, t)
 			continue
 		}
 		k := j.keyR(v)

@@ -60,15 +60,29 @@ func (w Windows) lastStart(t int64) int64 {
 // A window's buffers are dropped when the watermark reaches its last
 // instant. An element is late when one of its windows was already dropped on
 // arrival: it is counted in the Late metric and joins only in its windows
-// that are still open (none, for tumbling windows). Options are the stage's
+// that are still open (none, for tumbling windows); WindowLate returns the
+// late elements in streams of their own. Options are the stage's
 // (stream.Name, stream.OnError). A nil f or invalid windows make Run fail
 // with ErrInvalidJoin.
 func Window[K comparable, L, R, O any](left stream.KeyedStream[K, L], right stream.KeyedStream[K, R], w Windows, f func(l L, r R) O, opts ...stream.StageOption) stream.Stream[O] {
-	var g func(Opt[L], Opt[R]) O
-	if f != nil {
-		g = func(l Opt[L], r Opt[R]) O { return f(l.Value, r.Value) }
+	out, _, _ := windowStage(left, right, w, Inner, pairOf(f), false, opts)
+	return out
+}
+
+// WindowLate is Window that also returns the late elements of each side, in
+// their own streams, instead of only counting them (they are still counted
+// in the Late metric). With sliding windows an element late for some of its
+// windows still joins in the others: it is then both in results and in its
+// late stream. The late streams may be left unconsumed.
+func WindowLate[K comparable, L, R, O any](left stream.KeyedStream[K, L], right stream.KeyedStream[K, R], w Windows, f func(l L, r R) O, opts ...stream.StageOption) (out stream.Stream[O], lateLeft stream.Stream[L], lateRight stream.Stream[R]) {
+	return windowStage(left, right, w, Inner, pairOf(f), true, opts)
+}
+
+func pairOf[L, R, O any](f func(L, R) O) func(Opt[L], Opt[R]) O {
+	if f == nil {
+		return nil
 	}
-	return windowStage(left, right, w, Inner, g, opts)
+	return func(l Opt[L], r Opt[R]) O { return f(l.Value, r.Value) }
 }
 
 // WindowOuter is Window with outer-join semantics chosen by kind: besides the
@@ -82,10 +96,17 @@ func Window[K comparable, L, R, O any](left stream.KeyedStream[K, L], right stre
 // instant, like pairs. Late elements are counted and dropped as in Window:
 // they are never emitted as unmatched for a window that had closed.
 func WindowOuter[K comparable, L, R, O any](left stream.KeyedStream[K, L], right stream.KeyedStream[K, R], w Windows, kind Kind, f func(l Opt[L], r Opt[R]) O, opts ...stream.StageOption) stream.Stream[O] {
-	return windowStage(left, right, w, kind, f, opts)
+	out, _, _ := windowStage(left, right, w, kind, f, false, opts)
+	return out
 }
 
-func windowStage[K comparable, L, R, O any](left stream.KeyedStream[K, L], right stream.KeyedStream[K, R], w Windows, kind Kind, f func(Opt[L], Opt[R]) O, opts []stream.StageOption) stream.Stream[O] {
+// WindowOuterLate is WindowOuter that also returns the late elements of each
+// side, as WindowLate does.
+func WindowOuterLate[K comparable, L, R, O any](left stream.KeyedStream[K, L], right stream.KeyedStream[K, R], w Windows, kind Kind, f func(l Opt[L], r Opt[R]) O, opts ...stream.StageOption) (out stream.Stream[O], lateLeft stream.Stream[L], lateRight stream.Stream[R]) {
+	return windowStage(left, right, w, kind, f, true, opts)
+}
+
+func windowStage[K comparable, L, R, O any](left stream.KeyedStream[K, L], right stream.KeyedStream[K, R], w Windows, kind Kind, f func(Opt[L], Opt[R]) O, withLate bool, opts []stream.StageOption) (stream.Stream[O], stream.Stream[L], stream.Stream[R]) {
 	err := w.validate()
 	if f == nil {
 		err = invalid("nil join function")
@@ -94,12 +115,14 @@ func windowStage[K comparable, L, R, O any](left stream.KeyedStream[K, L], right
 		err = invalid("unknown join kind %v", kind)
 	}
 	keyL, keyR := left.Key(), right.Key()
-	return stream.ApplyKeyed2(left, right, "windowjoin", func(c *stream.OpContext[O]) stream.Operator2[L, R] {
+	newOp := func(c *stream.OpContext[O], sl *stream.Collector[L], sr *stream.Collector[R]) stream.Operator2[L, R] {
 		j := newWindowJoin(w, kind, keyL, keyR, f)
 		j.base = newBase(c, err)
 		j.dropped = c.CountDropped
+		j.sides = newLateSides(sl, sr)
 		return j
-	}, opts...)
+	}
+	return stage2(left, right, "windowjoin", newOp, withLate, opts)
 }
 
 type slot[T any] struct {
@@ -125,6 +148,7 @@ type wstate[L, R any] struct {
 // an eviction index of (window end, key), eager emission of pairs.
 type windowJoin[K comparable, L, R, O any] struct {
 	base[O]
+	sides       lateSides[L, R]
 	dropped     func(int)
 	size, slide int64
 	w           Windows
@@ -219,6 +243,7 @@ func (j *windowJoin[K, L, R, O]) ProcessLeft(batch []stream.Event[L]) {
 		}
 		if isLate {
 			late++
+			j.sides.left(v, t)
 		} else if !in {
 			dropped++
 		}
@@ -257,6 +282,7 @@ func (j *windowJoin[K, L, R, O]) ProcessRight(batch []stream.Event[R]) {
 		}
 		if isLate {
 			late++
+			j.sides.right(v, t)
 		} else if !in {
 			dropped++
 		}
