@@ -42,17 +42,17 @@
 // runtime: no goroutine, timer or ticker per key or window, so it is tested
 // exactly (see testdata/). Tumbling and sliding windows keep, per key, a
 // ring of panes, stored by pane slot across keys (one array per slot,
-// indexed by a dense key id), so the elements of a pane and the reads of a
-// firing touch contiguous memory; an element costs one map lookup and one
-// Add, and allocates nothing once its key exists. A watermark that passes no window end
-// costs O(1); one that does visits each key holding state once (emit,
-// purge). Sessions keep per key a sorted slice of sessions and a coarse
+// indexed by a dense key id) so that a firing reads contiguous memory, the
+// pane receiving elements inline in the key's record; an element costs one
+// map lookup and one Add, and allocates nothing once its key exists. A
+// watermark that passes no window end costs O(1); one that does visits each
+// key holding state once (emit, purge). Sessions keep per key a sorted slice of sessions and a coarse
 // timer wheel (gap/16 buckets), so a watermark visits only the keys whose
 // sessions are due.
 //
 // State per open (key, window), measured on amd64 (TestStateBytes) with
-// tumbling windows: about 170 bytes for agg.Count (the map entry, the key's
-// four pane slots, bookkeeping); for agg.Distinct (an HLL of
+// tumbling windows: about 180 bytes for agg.Count (the map entry, the key's
+// record and pane slots, bookkeeping); for agg.Distinct (an HLL of
 // precision 14) about 700 bytes with 10 distinct values and 4.7 KB with
 // 1,000 (sparse representation), up to about 16.5 KB once the HLL turns
 // dense. Sessions cost the same per (key, session). Sliding windows hold,

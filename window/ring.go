@@ -66,7 +66,6 @@ type ringEngine[K comparable, T, A, R any] struct {
 
 	scratch     A
 	scratchInit bool
-	warm        bool // see warmUp
 }
 
 const (
@@ -80,15 +79,26 @@ type pane[A any] struct {
 	has, init bool
 }
 
-// rkey is what an element needs of its key (32 bytes on 64-bit
-// platforms, so the keys' records stay compact); the rest is in
-// ringEngine.cold[id] and aux[id].
+// rkey is what an element needs of its key (a cache line for small
+// accumulators); the rest is in ringEngine.cold[id] and aux[id].
+//
+// The pane a key receives elements for, while its windows are open, lives
+// in the record itself (cur, pane curQ, when curOn): its elements then touch
+// no other memory. A firing moves it to its slot (retire) once the
+// watermark has passed it, swapping the slot's stale accumulator in, so the
+// key's next pane can take its place.
 type rkey[K comparable, A any] struct {
 	base int64
-	n    int32    // panes base .. base+n-1 are held
-	id   int32    // index in the columns (cols, sfx, cold, aux)
 	tsB  int64    // panes below tsB are merged in the two-stacks state
 	ring *ring[A] // nil: panes in e.cols
+	curQ int64
+	n    int32 // panes base .. base+n-1 are held
+	id   int32 // index in the columns (cols, sfx, cold, aux)
+	// the slots of panes base+n .. base+n+cln-1 are known to be empty (a
+	// firing empties them ahead of the key's next element)
+	cln   int32
+	curOn bool // pane curQ is cur, not in its slot
+	cur   pane[A]
 }
 
 // ring holds the panes of a key that outgrew the columns.
@@ -174,6 +184,9 @@ func (e *ringEngine[K, T, A, R]) emitted(k int64) bool { return satAdd(e.end(k)-
 func (e *ringEngine[K, T, A, R]) purged(k int64) bool  { return satAdd(e.end(k)-1, e.L) <= e.wm }
 
 func (e *ringEngine[K, T, A, R]) at(r *rkey[K, A], q int64) *pane[A] {
+	if q == r.curQ && r.curOn {
+		return &r.cur
+	}
 	if r.ring == nil {
 		return &e.cols[q&e.rmask][r.id]
 	}
@@ -181,6 +194,14 @@ func (e *ringEngine[K, T, A, R]) at(r *rkey[K, A], q int64) *pane[A] {
 }
 
 func (r *rkey[K, A]) holds(q int64) bool { return q >= r.base && q < r.base+int64(r.n) }
+
+// room returns how many panes r may hold without moving or growing.
+func (e *ringEngine[K, T, A, R]) room(r *rkey[K, A]) int {
+	if r.ring == nil {
+		return len(e.cols)
+	}
+	return len(r.ring.p)
+}
 
 // fit makes room for need panes in r.
 func (e *ringEngine[K, T, A, R]) fit(r *rkey[K, A], need int) {
@@ -192,6 +213,7 @@ func (e *ringEngine[K, T, A, R]) fit(r *rkey[K, A], need int) {
 		return
 	}
 	// move to a ring of its own
+	e.retire(r)
 	nr := make([]pane[A], 1<<bits.Len(uint(need-1)))
 	for i := range int(r.n) {
 		p := e.at(r, r.base+int64(i))
@@ -199,6 +221,29 @@ func (e *ringEngine[K, T, A, R]) fit(r *rkey[K, A], need int) {
 		*p = pane[A]{}
 	}
 	r.ring = &ring[A]{p: nr}
+}
+
+// retire moves r's pane cur to its slot, swapping in the slot's content
+// (a stale accumulator, or an empty one if dropping is not lazy).
+func (e *ringEngine[K, T, A, R]) retire(r *rkey[K, A]) {
+	if !r.curOn {
+		return
+	}
+	r.curOn = false
+	if r.ring == nil {
+		e.column(r.curQ)
+	}
+	p := e.at(r, r.curQ)
+	*p, r.cur = r.cur, *p
+}
+
+// column returns the column of pane q, allocating it if need be.
+func (e *ringEngine[K, T, A, R]) column(q int64) []pane[A] {
+	c := &e.cols[q&e.rmask]
+	if *c == nil {
+		*c = make([]pane[A], e.ncap)
+	}
+	return *c
 }
 
 func (r *ring[A]) grow(need int) {
@@ -217,36 +262,50 @@ func (r *ring[A]) grow(need int) {
 }
 
 // slot returns pane q of r, extending the held range to include it (and
-// emptying the panes that enter it, when dropping is lazy).
+// emptying the panes that enter it, when dropping is lazy). A pane above
+// the held ones takes cur (cur's pane, if any, goes to its slot).
 func (e *ringEngine[K, T, A, R]) slot(r *rkey[K, A], q int64) *pane[A] {
-	lo, hi := q, q+1 // panes entering the held range
-	switch {
-	case r.n == 0:
-		r.base, r.n = q, 1
-	case q >= r.base+int64(r.n):
-		lo = r.base + int64(r.n)
-		need := int(q-r.base) + 1
-		e.fit(r, need)
-		r.n = int32(need)
-	case q < r.base:
-		hi = r.base
-		d := int(r.base - q)
-		e.fit(r, int(r.n)+d)
-		if r.ring != nil {
-			r.ring.head = (r.ring.head - d) & (len(r.ring.p) - 1)
+	if top := r.base + int64(r.n); r.n == 0 || q >= top {
+		if r.n == 0 {
+			r.base, r.cln, top = q, 0, q
 		}
-		r.base = q
-		r.n += int32(d)
-	}
-	if r.ring == nil {
-		for x := lo; x < hi; x++ {
-			if c := &e.cols[x&e.rmask]; *c == nil {
-				*c = make([]pane[A], e.ncap)
+		need := int(q-r.base) + 1
+		if need > e.room(r) {
+			e.fit(r, need)
+		}
+		e.retire(r)
+		// the panes below q entering the range, unless known empty
+		for x := top + int64(r.cln); x < q; x++ {
+			if r.ring == nil {
+				e.column(x)
+			}
+			if e.lazy {
+				e.clean(e.at(r, x))
 			}
 		}
+		r.cln = int32(max(0, top+int64(r.cln)-(q+1)))
+		r.n = int32(need)
+		r.curQ, r.curOn = q, true
+		if e.lazy {
+			e.clean(&r.cur)
+		}
+		return &r.cur
 	}
-	if e.lazy {
-		for x := lo; x < hi; x++ {
+	// q < r.base: panes q .. base-1 enter
+	lo, hi := q, r.base
+	r.cln = 0 // the ring's slots shift
+	d := int(r.base - q)
+	e.fit(r, int(r.n)+d)
+	if r.ring != nil {
+		r.ring.head = (r.ring.head - d) & (len(r.ring.p) - 1)
+	}
+	r.base = q
+	r.n += int32(d)
+	for x := lo; x < hi; x++ {
+		if r.ring == nil {
+			e.column(x)
+		}
+		if e.lazy {
 			e.clean(e.at(r, x))
 		}
 	}
@@ -413,7 +472,7 @@ func (e *ringEngine[K, T, A, R]) release(rk *rkey[K, A]) {
 	e.active[last] = nil
 	e.active = e.active[:last]
 	var zero K
-	c.key, a.since, rk.n = zero, 0, 0
+	c.key, a.since, rk.n, rk.cln = zero, 0, 0, 0
 	rk.tsB = minTime
 	c.sl.ok = false
 	e.free = append(e.free, rk)
@@ -648,6 +707,7 @@ func (e *ringEngine[K, T, A, R]) advance(wm int64) {
 		k := (E - e.off - e.Z) / e.S
 		qmax, canPurge := e.purgeLimit(k)
 		nn, pa, next := int64(maxTime), int64(maxTime), e.end(k+1)
+		qe := k*e.m + e.w // panes below qe end by E
 		if e.share {
 			e.rebuildAll(k)
 		}
@@ -666,6 +726,22 @@ func (e *ringEngine[K, T, A, R]) advance(wm int64) {
 				e.release(rk)
 				continue
 			}
+			if rk.curOn && rk.curQ < qe {
+				// complete: make room for the key's next pane
+				e.retire(rk)
+			}
+			if x := rk.base + int64(rk.n) + int64(rk.cln); x == qe-1 && qe-rk.base <= int64(e.room(rk)) {
+				// The key had no element in pane qe-1: empty its slot now
+				// (keys are visited in order), so that the key's next
+				// element, likely in pane qe, takes cur without touching it.
+				if rk.ring == nil {
+					e.column(x)
+				}
+				if e.lazy {
+					e.clean(e.at(rk, x))
+				}
+				rk.cln++
+			}
 			c := next
 			if !more {
 				c = e.nextEnd(rk, k)
@@ -675,8 +751,6 @@ func (e *ringEngine[K, T, A, R]) advance(wm int64) {
 			pa = min(pa, satAdd(e.end(e.kHi(rk.base))-1, e.L))
 			i++
 		}
-		// The pane starting at E receives its keys' elements next.
-		e.warmUp(k*e.m + e.w)
 		e.kE = max(e.kE, k+1)
 		e.next, e.purgeAt = nn, pa
 	}
@@ -695,17 +769,6 @@ func (e *ringEngine[K, T, A, R]) advance(wm int64) {
 			i++
 		}
 	}
-}
-
-// warmUp reads the column of pane q, bringing it into cache ahead of the
-// random accesses of its elements.
-func (e *ringEngine[K, T, A, R]) warmUp(q int64) {
-	c := e.cols[q&e.rmask]
-	w := e.warm
-	for i := range c[:min(e.nid, len(c))] {
-		w = w != c[i].has
-	}
-	e.warm = w // so that the loop is kept
 }
 
 // purge drops rk's front panes whose windows have all been emitted (up to
@@ -731,6 +794,9 @@ func (e *ringEngine[K, T, A, R]) purgeTo(rk *rkey[K, A], qmax int64) {
 func (e *ringEngine[K, T, A, R]) drop(rk *rkey[K, A]) {
 	if !e.lazy {
 		e.clean(e.at(rk, rk.base))
+	}
+	if rk.curOn && rk.curQ == rk.base {
+		rk.curOn = false // cur is stale, like a dropped slot
 	}
 	if rk.ring != nil {
 		rk.ring.head = (rk.ring.head + 1) & (len(rk.ring.p) - 1)
