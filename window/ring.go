@@ -45,13 +45,17 @@ type ringEngine[K comparable, T, A, R any] struct {
 	nid   int // ids handed out (ids are reused with their rkey)
 	// sfx[j][id]: the two-stacks suffix merges of sliding windows (nil
 	// until the first on-time firing), see slideState.
-	sfx   [][]pane[A]
-	rb    []*rkey[K, A] // scratch of rebuildAll
-	cold  []ckey[K, A]  // by id
-	aux   []akey        // by id
-	free  []*rkey[K, A]
-	dirty []*rkey[K, A]
-	next  int64 // end of the next window to emit; maxTime: none
+	sfx [][]pane[A]
+	rb  []*rkey[K, A] // scratch of rebuildAll
+	// no key's two-stacks state needs a rebuild before window start minF,
+	// unless slDirty (some state was invalidated: a new key, a late element)
+	minF    int64
+	slDirty bool
+	cold    []ckey[K, A] // by id
+	aux     []akey       // by id
+	free    []*rkey[K, A]
+	dirty   []*rkey[K, A]
+	next    int64 // end of the next window to emit; maxTime: none
 	// purgeAt is a lower bound of the watermark at which some held pane can
 	// be purged (maxTime: none): advance sweeps all keys when it passes.
 	purgeAt int64
@@ -368,6 +372,7 @@ func (e *ringEngine[K, T, A, R]) process(b []stream.Event[T]) {
 		e.ag.Add(&p.acc, v, ts)
 		if q < rk.tsB {
 			e.cold[rk.id].sl.ok = false
+			e.slDirty = true
 		}
 		if !p.has {
 			p.has = true
@@ -457,6 +462,7 @@ func (e *ringEngine[K, T, A, R]) newKey(k K) *rkey[K, A] {
 	}
 	e.cold[rk.id].key = k
 	e.aux[rk.id].pos = len(e.active)
+	e.slDirty = true // its two-stacks state is not ok
 	e.keys[k] = rk
 	e.active = append(e.active, rk)
 	return rk
@@ -631,7 +637,11 @@ func (e *ringEngine[K, T, A, R]) emitShared(rk *rkey[K, A], k int64) (more bool)
 func (e *ringEngine[K, T, A, R]) rebuildAll(k int64) {
 	lo := k * e.m
 	hi := lo + e.w
+	if !e.slDirty && lo < e.minF {
+		return // (sl.lo and tsB only grow with k, below lo and hi)
+	}
 	list := e.rb[:0]
+	minF := int64(maxTime)
 	for _, rk := range e.active {
 		sl := &e.cold[rk.id].sl
 		if !sl.ok || lo < sl.lo || lo >= sl.f || hi < rk.tsB {
@@ -639,7 +649,9 @@ func (e *ringEngine[K, T, A, R]) rebuildAll(k int64) {
 			sl.back.has = false
 			list = append(list, rk)
 		}
+		minF = min(minF, sl.f)
 	}
+	e.minF, e.slDirty = minF, false
 	if len(list) == 0 {
 		return
 	}
