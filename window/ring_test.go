@@ -62,3 +62,42 @@ func TestSlidingShared(t *testing.T) {
 		}
 	}
 }
+
+// TestRingRetainedFrom: RetainedFrom is the start of the oldest pane
+// holding an element, whether the pane is a key's current one (held in its
+// record) or in its slot, as computed from the accepted elements.
+func TestRingRetainedFrom(t *testing.T) {
+	for _, a := range []Assigner{Tumbling(10), Sliding(10, 1), Sliding(12, 3).WithOffset(5), Sliding(60, 1)} {
+		for _, l := range []time.Duration{0, 7, 30} {
+			for seed := range 3 {
+				r := rand.New(rand.NewPCG(uint64(seed), uint64(l)))
+				h, err := newHarness(a, AllowedLateness(l))
+				if err != nil {
+					t.Fatal(err)
+				}
+				e := h.e.(*ringEngine[string, ev, ns, ns])
+				var held []int64 // panes of the accepted elements
+				for i, s := range genSteps(r, 600, 1+r.IntN(10), 1+r.Int64N(15)) {
+					if !s.wm {
+						q := floorDiv(s.t-e.off, e.P)
+						if !e.purged(e.kHi(q)) {
+							held = append(held, q)
+						}
+						e.process([]stream.Event[ev]{{Value: s.v, Time: s.t}})
+						continue
+					}
+					e.advance(s.t)
+					want := int64(maxTime)
+					for _, q := range held {
+						if !e.purged(e.kHi(q)) {
+							want = min(want, e.off+q*e.P)
+						}
+					}
+					if got := e.retainedFrom(); got != want {
+						t.Fatalf("%v lateness %d seed %d step %d: retainedFrom %d, want %d", a, l, seed, i, got, want)
+					}
+				}
+			}
+		}
+	}
+}
