@@ -594,7 +594,9 @@ func (e *ringEngine[K, T, A, R]) emitShared(rk *rkey[K, A], k int64) (more bool)
 		rk.tsB = hi
 		if rk.holds(q) {
 			if p := e.at(rk, q); p.has {
-				e.fresh(&sl.back)
+				if !sl.back.has {
+					e.fresh(&sl.back)
+				}
 				e.ag.Merge(&sl.back.acc, &p.acc)
 			}
 		}
@@ -670,18 +672,25 @@ func (e *ringEngine[K, T, A, R]) rebuildAll(k int64) {
 			nxt = e.sfx[j+1]
 		}
 		a := lo + int64(j)*m
+		b := min(a+m, hi)
 		for _, rk := range list {
 			s := &sfx[rk.id]
 			s.has = false
-			for q := max(a, rk.base); q < min(a+m, hi, rk.base+int64(rk.n)); q++ {
+			for q := max(a, rk.base); q < min(b, rk.base+int64(rk.n)); q++ {
 				if p := e.at(rk, q); p.has {
-					e.fresh(s)
+					if !s.has {
+						e.fresh(s)
+					}
 					ag.Merge(&s.acc, &p.acc)
 				}
 			}
-			if nxt != nil && nxt[rk.id].has {
-				e.fresh(s)
-				ag.Merge(&s.acc, &nxt[rk.id].acc)
+			if nxt != nil {
+				if x := &nxt[rk.id]; x.has {
+					if !s.has {
+						e.fresh(s)
+					}
+					ag.Merge(&s.acc, &x.acc)
+				}
 			}
 		}
 	}
