@@ -162,6 +162,13 @@ func (x *filterInlet[T]) batch(in []Event[T]) {
 	}
 }
 
+func b2i(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
+}
+
 // tapInlet calls f on each element and passes the batch on unchanged.
 type tapInlet[T any] struct {
 	pass[T]
@@ -249,11 +256,4 @@ func (x *sinkInlet[T]) end() {
 type closer struct {
 	name string
 	c    interface{ Close() error }
-}
-
-func b2i(b bool) int {
-	if b {
-		return 1
-	}
-	return 0
 }
