@@ -626,7 +626,21 @@ func (e *ringEngine[K, T, A, R]) emitShared(rk *rkey[K, A], k int64) (more bool)
 	default:
 		return more
 	}
-	e.emit(c.key, e.start(k), e.end(k), acc, OnTime)
+	// e.emit(c.key, start, end, acc, OnTime), inline: this runs for
+	// every key at every slide
+	start, end := e.start(k), e.end(k)
+	var v R
+	if e.result != nil {
+		v = e.result(c.key, start, end, acc)
+	} else {
+		v = e.ag.Result(acc)
+	}
+	r := Result[K, R]{Key: c.key, Start: start, End: end, Value: v, Firing: OnTime}
+	if e.col != nil {
+		e.col.EmitAt(r, end-1)
+	} else {
+		e.out(r, end-1)
+	}
 	return more
 }
 
