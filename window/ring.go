@@ -9,8 +9,8 @@ import (
 // ringEngine runs tumbling and sliding windows. Time is cut into panes of
 // P = gcd(size, slide); window k is [off+k*S, off+k*S+Z) and covers panes
 // [k*m, k*m+w) with m = S/P, w = Z/P. Each key keeps a ring of its panes
-// (a slot in each column of cols, see below), so an element costs one map
-// lookup and one Add. Firings are global: when the watermark passes the end
+// (a slot in each column of cols, and its current pane in its record, see
+// rkey), so an element costs one map lookup and one Add. Firings are global: when the watermark passes the end
 // of the next window due, every active key is visited once (emit, purge);
 // between window ends a watermark costs O(1).
 //
@@ -35,10 +35,10 @@ type ringEngine[K comparable, T, A, R any] struct {
 	keys   map[K]*rkey[K, A]
 	active []*rkey[K, A]
 	// Panes of dense keys live in columns: pane q of the key with id i is
-	// cols[q&rmask][i], so the elements of one pane (and a firing's reads)
-	// touch one dense array instead of a ring per key. A column is
-	// allocated when first used; all have length ncap > every id. A key
-	// whose held range outgrows the rmask+1 slots moves to a ring of its own.
+	// cols[q&rmask][i] (unless it is the key's cur), so a firing, visiting
+	// the keys in order, reads each column in order. A column is allocated
+	// when first used; all have length ncap > every id. A key whose held
+	// range outgrows the rmask+1 slots moves to a ring of its own.
 	cols  [][]pane[A]
 	rmask int64
 	ncap  int
@@ -132,7 +132,8 @@ const maxCols = 64
 
 // slideState is a key's two-stacks aggregation for the on-time firings of
 // sliding windows: with ok, sfx[j] (e.sfx[j][id]) holds the merge of panes
-// [lo+j*m, f) and back the merge of panes [f, rkey.tsB). A window [lo', hi')
+// [lo+j*m, f) (until the firing of the window starting there merges back
+// into it) and back the merge of panes [f, rkey.tsB). A window [lo', hi')
 // with lo <= lo' < f and hi' >= tsB is sfx[(lo'-lo)/m] merged with back
 // extended to hi'. Changing a pane below tsB (an allowed-late element)
 // clears ok.
