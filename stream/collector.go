@@ -25,8 +25,19 @@ func (c *Collector[T]) Emit(v T) { c.EmitAt(v, c.ts) }
 // EmitAt emits v at event time ts (Unix nanoseconds). An element emitted at
 // or before the current watermark may be late for the stages after this one.
 func (c *Collector[T]) EmitAt(v T, ts int64) {
-	c.buf = append(c.buf, Event[T]{Value: v, Time: ts})
-	if len(c.buf) >= c.size {
+	// Stored in place rather than appended: append builds the element in a
+	// temporary and copies it, which costs a store-forwarding stall for
+	// larger elements (window results). buf has capacity size, and is
+	// flushed as soon as it is full.
+	n := len(c.buf)
+	if n == cap(c.buf) {
+		c.buf = append(c.buf, Event[T]{}) // a zero Collector: grow
+	} else {
+		c.buf = c.buf[:n+1]
+	}
+	e := &c.buf[n]
+	e.Value, e.Time = v, ts
+	if n+1 >= c.size {
 		c.flush()
 	}
 }
