@@ -45,9 +45,10 @@ func Tumbling(size time.Duration) Assigner {
 // Sliding assigns each element to the size/slide overlapping windows
 // [k*slide, k*slide+size) that contain it (aligned to the epoch, see
 // WithOffset). Internally an element updates a single pane of length
-// gcd(size, slide), and each window's result merges its panes: the cost of an
-// element does not grow with size/slide, and an on-time firing reuses the
-// partial merges of the previous ones (amortised slide/gcd merges per key). slide <= 0, size <= 0 or slide > size are invalid; slide == size is a
+// gcd(size, slide), and each window's result merges its panes: the cost of
+// an element does not grow with size/slide, and an on-time firing reuses the
+// partial merges of the previous ones (amortised slide/gcd merges per key).
+// slide <= 0, size <= 0 or slide > size are invalid; slide == size is a
 // tumbling window.
 func Sliding(size, slide time.Duration) Assigner {
 	return Assigner{kind: kindSliding, size: int64(size), slide: int64(slide)}

@@ -37,31 +37,32 @@
 //
 // # Design and cost
 //
-// The window logic is a deterministic core advanced only by element
-// batches, watermarks and processing-time ticks given to it by the stream
-// runtime: no goroutine, timer or ticker per key or window, so it is tested
-// exactly (see testdata/). Tumbling and sliding windows keep, per key, a
-// ring of panes, stored by pane slot across keys (one array per slot,
-// indexed by a dense key id) so that a firing reads contiguous memory, the
-// pane receiving elements inline in the key's record; an element costs one
-// map lookup and one Add, and allocates nothing once its key exists. A
-// watermark that passes no window end costs O(1); one that does visits each
-// key holding state once (emit, purge). Sessions keep per key a sorted slice of sessions and a coarse
-// timer wheel (gap/16 buckets), so a watermark visits only the keys whose
-// sessions are due.
+// The window logic is a deterministic core advanced only by element batches,
+// watermarks and processing-time ticks given to it by the stream runtime: no
+// goroutine, timer or ticker per key or window, so it is tested exactly (see
+// testdata/). Tumbling and sliding windows keep, per key, a ring of panes,
+// stored by pane slot across keys (one array per slot, indexed by a dense
+// key id) so that a firing reads contiguous memory, the pane receiving
+// elements inline in the key's record; an element costs one map lookup and
+// one Add, and allocates nothing once its key exists. A watermark that
+// passes no window end costs O(1); one that does visits each key holding
+// state once (emit, purge). Sessions keep per key a sorted slice of sessions
+// and a coarse timer wheel (gap/16 buckets), so a watermark visits only the
+// keys whose sessions are due.
 //
 // State per open (key, window), measured on amd64 (TestStateBytes) with
 // tumbling windows: about 180 bytes for agg.Count (the map entry, the key's
-// record and pane slots, bookkeeping); for agg.Distinct (an HLL of
-// precision 14) about 700 bytes with 10 distinct values and 4.7 KB with
-// 1,000 (sparse representation), up to about 16.5 KB once the HLL turns
-// dense. Sessions cost the same per (key, session). Sliding windows hold,
-// per key, one accumulator per pane of the window (size/gcd(size, slide))
-// rather than one per window, plus the partial merges that make an on-time
-// firing cheap (a two-stacks sliding aggregation: about size/slide + 1
-// accumulators per key), so a firing costs amortised O(slide/gcd) merges
-// per key, not size/gcd. Process merges all panes at each firing instead. AllowedLateness(d) keeps every window d
-// longer; Process keeps every element (8 bytes plus the size of T each, plus slice growth).
+// record and pane slots, bookkeeping); for agg.Distinct (an HLL of precision
+// 14) about 700 bytes with 10 distinct values and 4.7 KB with 1,000 (sparse
+// representation), up to about 16.5 KB once the HLL turns dense. Sessions
+// cost the same per (key, session). Sliding windows hold, per key, one
+// accumulator per pane of the window (size/gcd(size, slide)) rather than one
+// per window, plus the partial merges that make an on-time firing cheap (a
+// two-stacks sliding aggregation: about size/slide + 1 accumulators per
+// key), so a firing costs amortised O(slide/gcd) merges per key, not
+// size/gcd. Process merges all panes at each firing instead.
+// AllowedLateness(d) keeps every window d longer; Process keeps every
+// element (8 bytes plus the size of T each, plus slice growth).
 //
 // # Operators
 //
