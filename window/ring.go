@@ -68,6 +68,7 @@ type ringEngine[K comparable, T, A, R any] struct {
 	cwm           int64
 	cNext, cPurge int64
 
+	touched     int64 // keeps process's look-ahead loads alive
 	scratch     A
 	scratchInit bool
 }
@@ -340,7 +341,38 @@ func (e *ringEngine[K, T, A, R]) paneState(q int64) uint8 {
 	return paneOpen
 }
 
+// lookAhead is how many elements process looks up before it updates
+// them.
+const lookAhead = 16
+
 func (e *ringEngine[K, T, A, R]) process(b []stream.Event[T]) {
+	// The key lookups of a chunk are done first, then their records are
+	// touched, then the elements are applied: the cache misses of a chunk
+	// (the map, then the records) overlap instead of following one another.
+	var (
+		ks    [lookAhead]K
+		rks   [lookAhead]*rkey[K, A]
+		touch int64
+	)
+	for lo := 0; lo < len(b); lo += lookAhead {
+		c := b[lo:min(lo+lookAhead, len(b))]
+		for i := range c {
+			ks[i] = e.keyOf(c[i].Value)
+			rks[i] = e.keys[ks[i]]
+		}
+		for i := range c {
+			if rk := rks[i]; rk != nil {
+				touch += rk.base
+			}
+		}
+		e.processChunk(c, &ks, &rks)
+	}
+	e.touched = touch
+}
+
+// processChunk applies the elements of c, of keys ks; rks holds their
+// records as looked up before the chunk (nil: absent then).
+func (e *ringEngine[K, T, A, R]) processChunk(b []stream.Event[T], ks *[lookAhead]K, rks *[lookAhead]*rkey[K, A]) {
 	for i := range b {
 		v, ts := b[i].Value, b[i].Time
 		if ts < e.cLo || ts >= e.cHi || e.cwm != e.wm {
@@ -356,10 +388,14 @@ func (e *ringEngine[K, T, A, R]) process(b []stream.Event[T]) {
 			continue
 		}
 		q := e.cq
-		k := e.keyOf(v)
-		rk := e.keys[k]
+		rk := rks[i]
 		if rk == nil {
-			rk = e.newKey(k)
+			// absent before the chunk; an earlier element of the chunk
+			// may have added it
+			k := ks[i]
+			if rk = e.keys[k]; rk == nil {
+				rk = e.newKey(k)
+			}
 		}
 		var p *pane[A]
 		if rk.holds(q) {
