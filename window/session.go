@@ -27,6 +27,7 @@ type sessionEngine[K comparable, T, A, R any] struct {
 	spare   [][]sref[K, A]
 	popped  []int64
 	epoch   uint64 // advance count
+	touched int64  // keeps process's look-ahead loads alive
 }
 
 type session[A any] struct {
@@ -89,6 +90,33 @@ func (e *sessionEngine[K, T, A, R]) register(k *skey[K, A], s *session[A]) {
 }
 
 func (e *sessionEngine[K, T, A, R]) process(b []stream.Event[T]) {
+	// As in ringEngine.process: the lookups and the first touch of a
+	// chunk's key records and sessions are done ahead, so their cache
+	// misses overlap.
+	var (
+		ks    [lookAhead]K
+		sks   [lookAhead]*skey[K, A]
+		touch int64
+	)
+	for lo := 0; lo < len(b); lo += lookAhead {
+		c := b[lo:min(lo+lookAhead, len(b))]
+		for i := range c {
+			ks[i] = e.keyOf(c[i].Value)
+			sks[i] = e.keys[ks[i]]
+		}
+		for i := range c {
+			if sk := sks[i]; sk != nil && len(sk.s) > 0 {
+				touch += sk.s[len(sk.s)-1].end
+			}
+		}
+		e.processChunk(c, &ks, &sks)
+	}
+	e.touched = touch
+}
+
+// processChunk applies the elements of b, of keys ks; sks holds their
+// records as looked up before the chunk (nil: absent then).
+func (e *sessionEngine[K, T, A, R]) processChunk(b []stream.Event[T], ks *[lookAhead]K, sks *[lookAhead]*skey[K, A]) {
 	for i := range b {
 		v, ts := b[i].Value, b[i].Time
 		g := e.gap
@@ -99,8 +127,10 @@ func (e *sessionEngine[K, T, A, R]) process(b []stream.Event[T]) {
 			}
 		}
 		lo, hi := ts, satAdd(ts, g)
-		k := e.keyOf(v)
-		sk := e.keys[k]
+		k, sk := ks[i], sks[i]
+		if sk == nil {
+			sk = e.keys[k] // an earlier element of the chunk may have added it
+		}
 		var ss []session[A]
 		if sk != nil {
 			ss = sk.s
