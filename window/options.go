@@ -19,6 +19,17 @@ type config struct {
 	discarding bool
 	stage      []stream.StageOption
 	bad        string
+	// aheadKeys overrides lookAheadKeys when > 0 (tests run the oracle
+	// through both paths of process).
+	aheadKeys int
+}
+
+// aheadFrom returns e.cfg's look-ahead threshold.
+func (c *config) aheadFrom() int {
+	if c.aheadKeys > 0 {
+		return c.aheadKeys
+	}
+	return lookAheadKeys
 }
 
 type optionFunc func(*config)

@@ -227,6 +227,11 @@ func TestOracle(t *testing.T) {
 				}
 				par, batch := 1+r.IntN(3), 1+r.IntN(64)
 				opts := append([]Option{AllowedLateness(time.Duration(c.lateness))}, c.opts...)
+				if seed%2 == 1 {
+					// look keys up ahead (see ringEngine.process) from the
+					// first key on, as with many keys
+					opts = append(opts, optionFunc(func(c *config) { c.aheadKeys = 1 }))
+				}
 				got, gotLate, nLate := runPipeline(t, steps, c.a, par, batch, opts...)
 				if g, w := fmtFinals(finals(got)), fmtFinals(want); g != w {
 					t.Fatalf("seed %d par %d batch %d: finals differ\ngot:\n%s\nwant:\n%s", seed, par, batch, g, w)

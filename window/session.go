@@ -90,6 +90,10 @@ func (e *sessionEngine[K, T, A, R]) register(k *skey[K, A], s *session[A]) {
 }
 
 func (e *sessionEngine[K, T, A, R]) process(b []stream.Event[T]) {
+	if len(e.keys) < e.cfg.aheadFrom() {
+		e.processChunk(b, nil, nil)
+		return
+	}
 	// As in ringEngine.process: the lookups and the first touch of a
 	// chunk's key records and sessions are done ahead, so their cache
 	// misses overlap.
@@ -115,7 +119,8 @@ func (e *sessionEngine[K, T, A, R]) process(b []stream.Event[T]) {
 }
 
 // processChunk applies the elements of b, of keys ks; sks holds their
-// records as looked up before the chunk (nil: absent then).
+// records as looked up before the chunk (nil: absent then). Without ks and
+// sks it looks each key up itself.
 func (e *sessionEngine[K, T, A, R]) processChunk(b []stream.Event[T], ks *[lookAhead]K, sks *[lookAhead]*skey[K, A]) {
 	for i := range b {
 		v, ts := b[i].Value, b[i].Time
@@ -127,9 +132,17 @@ func (e *sessionEngine[K, T, A, R]) processChunk(b []stream.Event[T], ks *[lookA
 			}
 		}
 		lo, hi := ts, satAdd(ts, g)
-		k, sk := ks[i], sks[i]
+		var k K
+		var sk *skey[K, A]
+		if sks != nil {
+			k, sk = ks[i], sks[i]
+		} else {
+			k = e.keyOf(v)
+		}
 		if sk == nil {
-			sk = e.keys[k] // an earlier element of the chunk may have added it
+			// not looked up, or absent before the chunk (an earlier
+			// element of the chunk may have added it)
+			sk = e.keys[k]
 		}
 		var ss []session[A]
 		if sk != nil {
