@@ -2,6 +2,7 @@ package window
 
 import (
 	"math/bits"
+	"reflect"
 
 	"github.com/weirhq/weir/stream"
 )
@@ -15,7 +16,7 @@ import (
 // between window ends a watermark costs O(1).
 //
 // On-time firings of sliding windows (w > 1) do not merge all w panes: each
-// key keeps a two-stacks sliding aggregation (see emitShared), so a firing
+// key keeps a two-stacks sliding aggregation (see fireShared), so a firing
 // costs amortised O(m) merges per key, independent of size/slide.
 type ringEngine[K comparable, T, A, R any] struct {
 	core[K, T, A, R]
@@ -26,7 +27,12 @@ type ringEngine[K comparable, T, A, R any] struct {
 	// slot, so a firing does not touch it; not for Process (its lists would
 	// keep elements reachable) nor aggregators without Reset.
 	lazy bool
-	nj   int // windows starting in a run of w panes: ceil(w/m)
+	// plain: accumulators hold no pointers, so a stale one has no memory
+	// worth reusing: retire and slot overwrite a slot (a store) rather
+	// than swap or reset its content (a load, a miss when the key's slot
+	// is not in cache).
+	plain bool
+	nj    int // windows starting in a run of w panes: ceil(w/m)
 
 	// kE: every window k < kE has emitted (a lower bound, raised as learnt;
 	// emitted(k) is monotone in k and in the watermark).
@@ -46,7 +52,9 @@ type ringEngine[K comparable, T, A, R any] struct {
 	// sfx[j][id]: the two-stacks suffix merges of sliding windows (nil
 	// until the first on-time firing), see slideState.
 	sfx [][]pane[A]
-	rb  []*rkey[K, A] // scratch of rebuildAll
+	// scratch of rebuildAll: keys with panes in the columns, keys with rings
+	rb     []rbKey
+	rbRing []*rkey[K, A]
 	// no key's two-stacks state needs a rebuild before window start minF,
 	// unless slDirty (some state was invalidated: a new key, a late element)
 	minF    int64
@@ -154,6 +162,7 @@ func newRing[K comparable, T, A, R any](a Assigner, c core[K, T, A, R]) *ringEng
 	e.m, e.w = e.S/e.P, e.Z/e.P
 	e.share = e.w > 1 && !c.keepsAll
 	e.lazy = c.rs != nil && !c.keepsAll
+	e.plain = pointerFree(reflect.TypeFor[A]())
 	e.nj = int((e.w + e.m - 1) / e.m)
 	e.kE = minTime
 	e.cLo, e.cHi = 0, 0
@@ -230,17 +239,44 @@ func (e *ringEngine[K, T, A, R]) fit(r *rkey[K, A], need int) {
 }
 
 // retire moves r's pane cur to its slot, swapping in the slot's content
-// (a stale accumulator, or an empty one if dropping is not lazy).
+// (a stale accumulator, or an empty one if dropping is not lazy); with
+// plain accumulators it leaves cur empty instead, without reading the slot.
 func (e *ringEngine[K, T, A, R]) retire(r *rkey[K, A]) {
 	if !r.curOn {
 		return
 	}
 	r.curOn = false
+	var p *pane[A]
 	if r.ring == nil {
-		e.column(r.curQ)
+		p = &e.column(r.curQ)[r.id]
+	} else {
+		p = e.at(r, r.curQ)
 	}
-	p := e.at(r, r.curQ)
+	if e.plain {
+		*p, r.cur = r.cur, pane[A]{}
+		return
+	}
 	*p, r.cur = r.cur, *p
+}
+
+// pointerFree reports whether values of type t hold no pointers.
+func pointerFree(t reflect.Type) bool {
+	switch t.Kind() {
+	case reflect.Bool, reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64,
+		reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64, reflect.Uintptr,
+		reflect.Float32, reflect.Float64, reflect.Complex64, reflect.Complex128:
+		return true
+	case reflect.Array:
+		return t.Len() == 0 || pointerFree(t.Elem())
+	case reflect.Struct:
+		for i := range t.NumField() {
+			if !pointerFree(t.Field(i).Type) {
+				return false
+			}
+		}
+		return true
+	}
+	return false
 }
 
 // column returns the column of pane q, allocating it if need be.
@@ -285,7 +321,9 @@ func (e *ringEngine[K, T, A, R]) slot(r *rkey[K, A], q int64) *pane[A] {
 			if r.ring == nil {
 				e.column(x)
 			}
-			if e.lazy {
+			if e.plain {
+				*e.at(r, x) = pane[A]{}
+			} else if e.lazy {
 				e.clean(e.at(r, x))
 			}
 		}
@@ -414,6 +452,16 @@ func (e *ringEngine[K, T, A, R]) processChunk(b []stream.Event[T], ks *[lookAhea
 		var p *pane[A]
 		if rk.holds(q) {
 			p = e.at(rk, q)
+		} else if top := rk.base + int64(rk.n); q == top && rk.n > 0 && !rk.curOn && rk.ring == nil && q-rk.base < int64(len(e.cols)) {
+			// the pane above the held ones, cur free (a firing retired
+			// it), as with sliding windows: slot(rk, q), inline
+			rk.cln = max(0, rk.cln-1)
+			rk.n++
+			rk.curQ, rk.curOn = q, true
+			p = &rk.cur
+			if e.lazy {
+				e.clean(p)
+			}
 		} else {
 			p = e.slot(rk, q)
 		}
@@ -625,101 +673,207 @@ func (e *ringEngine[K, T, A, R]) mergePanes(dst *pane[A], rk *rkey[K, A], lo, hi
 	}
 }
 
-// emitShared is the on-time firing of sliding window k of rk through the
-// two-stacks aggregation. Window k+1 drops the first m panes of window k and
-// adds m: back absorbs the added panes, and when the window's start passes
-// f the suffix merges are rebuilt over the current window (w + nj merges,
-// once every nj firings; rebuildAll(k), which must have run, does it).
-// Merges keep the panes' order (Merge's dst is the earlier part), so only
-// associativity is assumed, as when merging panes one by one.
+// fireShared is the on-time firing of sliding window k for every active
+// key, through the two-stacks aggregation, followed by what advance's loop
+// does for each key after a firing (purge up to pane qmax if canPurge,
+// release, retire, clean ahead); it returns the end of the next window due
+// and the purgeAt bound, as that loop computes them. rebuildAll(k) must
+// have run.
 //
-// It reports whether window k+1 is known to hold an element of rk.
-func (e *ringEngine[K, T, A, R]) emitShared(rk *rkey[K, A], k int64) (more bool) {
+// Window k+1 drops the first m panes of window k and adds m: back absorbs
+// the added panes, and when the window's start passes f the suffix merges
+// are rebuilt over the current window (w + nj merges, once every nj
+// firings, by rebuildAll). Merges keep the panes' order (Merge's dst is the
+// earlier part), so only associativity is assumed, as when merging panes
+// one by one. This runs for every key at every slide: what is the same for
+// all keys is computed once, and the calls of the common case are inline.
+func (e *ringEngine[K, T, A, R]) fireShared(k, qmax int64, canPurge bool) (nn, pa int64) {
 	lo := k * e.m
 	hi := lo + e.w
-	id := rk.id
-	c := &e.cold[id]
-	sl := &c.sl
-	if q := rk.tsB; hi == q+1 {
-		// one pane enters back (mergePanes, inline)
-		rk.tsB = hi
-		if rk.holds(q) {
-			if p := e.at(rk, q); p.has {
-				if !sl.back.has {
-					e.fresh(&sl.back)
+	qe := hi // panes below qe end by end(k)
+	start, end := e.start(k), e.end(k)
+	next := e.end(k + 1)
+	ag, rs, cold, sfx, col := e.ag, e.rs, e.cold, e.sfx, e.col
+	nj := int64(len(sfx))
+	lastJ := int64(-1)
+	var sj, sj1 []pane[A] // sfx[lastJ], sfx[lastJ+1] (nil: none)
+	nn, pa = maxTime, maxTime
+	minBase := int64(maxTime)
+	for i := 0; i < len(e.active); {
+		rk := e.active[i]
+		id := rk.id
+		c := &cold[id]
+		sl := &c.sl
+		back := &sl.back
+		if q := rk.tsB; hi == q+1 {
+			// one pane enters back
+			rk.tsB = hi
+			if rk.holds(q) {
+				var p *pane[A]
+				if rk.curOn && rk.curQ == q {
+					p = &rk.cur
+				} else {
+					p = e.at(rk, q)
 				}
-				e.ag.Merge(&sl.back.acc, &p.acc)
+				if p.has {
+					if !back.has {
+						e.fresh(back)
+					}
+					ag.Merge(&back.acc, &p.acc)
+				}
+			}
+		} else if hi > q {
+			e.mergePanes(back, rk, q, hi)
+			rk.tsB = hi
+		}
+		j := lo - sl.lo
+		if e.m != 1 {
+			j /= e.m
+		}
+		if j != lastJ {
+			lastJ, sj, sj1 = j, sfx[j], nil
+			if j+1 < nj {
+				sj1 = sfx[j+1]
 			}
 		}
-	} else if hi > q {
-		e.mergePanes(&sl.back, rk, q, hi)
-		rk.tsB = hi
+		s := &sj[id]
+		// window k+1 covers [lo+m, F), which is sfx[j+1], and back's panes
+		more := back.has || (sj1 != nil && sj1[id].has)
+		var acc *A
+		switch {
+		case s.has && back.has:
+			// sfx[j] serves window k only (windows fire in order, and a
+			// rebuild starts afresh), so it takes back's panes in place.
+			ag.Merge(&s.acc, &back.acc)
+			acc = &s.acc
+		case s.has:
+			acc = &s.acc
+		case back.has:
+			acc = &back.acc
+		}
+		if acc != nil {
+			// e.emit(c.key, start, end, acc, OnTime), inline
+			var v R
+			if e.result != nil {
+				v = e.result(c.key, start, end, acc)
+			} else {
+				v = ag.Result(acc)
+			}
+			r := Result[K, R]{Key: c.key, Start: start, End: end, Value: v, Firing: OnTime}
+			if col != nil {
+				col.EmitAt(r, end-1)
+			} else {
+				e.out(r, end-1)
+			}
+		}
+		if canPurge {
+			// purgeTo(rk, qmax), inline for a dense key dropped lazily
+			if rk.ring != nil || !e.lazy {
+				e.purgeTo(rk, qmax)
+			} else if d := qmax + 1 - rk.base; d > 0 && rk.n > 0 {
+				d = min(d, int64(rk.n))
+				if rk.curOn && rk.curQ >= rk.base && rk.curQ < rk.base+d {
+					rk.curOn = false // cur is stale, like a dropped slot
+				}
+				rk.base += d
+				rk.n -= int32(d)
+			}
+		}
+		if rk.n == 0 {
+			e.release(rk)
+			continue
+		}
+		if rk.curOn && rk.curQ < qe {
+			// complete: make room for the key's next pane (retire, inline)
+			rk.curOn = false
+			var p *pane[A]
+			if rk.ring == nil {
+				p = &e.column(rk.curQ)[id]
+			} else {
+				p = e.at(rk, rk.curQ)
+			}
+			if e.plain {
+				*p, rk.cur = rk.cur, pane[A]{}
+			} else {
+				*p, rk.cur = rk.cur, *p
+			}
+		}
+		if x := rk.base + int64(rk.n) + int64(rk.cln); x == qe-1 && qe-rk.base <= int64(e.room(rk)) {
+			// The key had no element in pane qe-1: empty its slot now
+			// (keys are visited in order), so that the key's next
+			// element, likely in pane qe, takes cur without touching it.
+			var p *pane[A]
+			if rk.ring == nil {
+				p = &e.column(x)[id]
+			} else {
+				p = e.at(rk, x)
+			}
+			if e.lazy && (p.init || p.has) {
+				// e.clean(p), inline
+				if p.init {
+					if rs != nil {
+						rs.Reset(&p.acc)
+					} else {
+						var zero A
+						p.acc, p.init = zero, false
+					}
+				}
+				p.has = false
+			}
+			rk.cln++
+		}
+		if !more {
+			nn = min(nn, e.nextEnd(rk, k))
+		} else {
+			nn = min(nn, next)
+		}
+		minBase = min(minBase, rk.base)
+		i++
 	}
-	j := lo - sl.lo
-	if e.m != 1 {
-		j /= e.m
+	if minBase != maxTime {
+		// as the purgeAt sweep of advance computes it (this pass visits
+		// every key), for the key with the lowest base: the bound is
+		// monotone in the base
+		pa = satAdd(e.end(e.kHi(minBase))-1, e.L)
 	}
-	sfx := e.sfx
-	s := &sfx[j][id]
-	// window k+1 covers [lo+m, F), which is sfx[j+1], and back's panes
-	more = sl.back.has || (int(j)+1 < len(sfx) && sfx[j+1][id].has)
-	var acc *A
-	switch {
-	case s.has && sl.back.has:
-		// sfx[j] serves window k only (windows fire in order, and a
-		// rebuild starts afresh), so it takes back's panes in place.
-		e.ag.Merge(&s.acc, &sl.back.acc)
-		acc = &s.acc
-	case s.has:
-		acc = &s.acc
-	case sl.back.has:
-		acc = &sl.back.acc
-	default:
-		return more
-	}
-	// e.emit(c.key, start, end, acc, OnTime), inline: this runs for
-	// every key at every slide
-	start, end := e.start(k), e.end(k)
-	var v R
-	if e.result != nil {
-		v = e.result(c.key, start, end, acc)
-	} else {
-		v = e.ag.Result(acc)
-	}
-	r := Result[K, R]{Key: c.key, Start: start, End: end, Value: v, Firing: OnTime}
-	if e.col != nil {
-		e.col.EmitAt(r, end-1)
-	} else {
-		e.out(r, end-1)
-	}
-	return more
+	return nn, pa
 }
 
 // rebuildAll rebuilds, ahead of the on-time firing of window k, the
 // two-stacks state of the keys whose state does not cover window k (see
 // slideState): sfx[j] becomes the merge of panes [lo+j*m, hi), back empty.
 // Keys in step rebuild at the same firings; doing it for all of them one
-// suffix at a time reads each column (panes, suffixes) once, in order,
-// instead of every column per key.
+// suffix at a time (two when m == 1) reads each column (panes, suffixes)
+// once, in order, instead of every column per key. The keys to rebuild are listed with
+// their held panes in [lo, hi) (their cur retired first, so that those
+// panes are in their slots), and the passes read that list, not the keys'
+// records.
 func (e *ringEngine[K, T, A, R]) rebuildAll(k int64) {
 	lo := k * e.m
 	hi := lo + e.w
 	if !e.slDirty && lo < e.minF {
 		return // (sl.lo and tsB only grow with k, below lo and hi)
 	}
-	list := e.rb[:0]
+	list, rings := e.rb[:0], e.rbRing[:0]
 	minF := int64(maxTime)
 	for _, rk := range e.active {
 		sl := &e.cold[rk.id].sl
 		if !sl.ok || lo < sl.lo || lo >= sl.f || hi < rk.tsB {
 			sl.lo, sl.f, rk.tsB, sl.ok = lo, hi, hi, true
 			sl.back.has = false
-			list = append(list, rk)
+			if rk.ring != nil {
+				rings = append(rings, rk)
+			} else {
+				if rk.curOn && rk.curQ < hi {
+					e.retire(rk) // advance retires it after this firing anyway
+				}
+				list = append(list, rbKey{a: max(lo, rk.base), b: min(hi, rk.base+int64(rk.n)), id: rk.id})
+			}
 		}
 		minF = min(minF, sl.f)
 	}
 	e.minF, e.slDirty = minF, false
-	if len(list) == 0 {
+	if len(list) == 0 && len(rings) == 0 {
 		return
 	}
 	if e.sfx == nil {
@@ -728,8 +882,85 @@ func (e *ringEngine[K, T, A, R]) rebuildAll(k int64) {
 			e.sfx[j] = make([]pane[A], e.ncap)
 		}
 	}
-	ag, m := e.ag, e.m
-	for j := e.nj - 1; j >= 0; j-- {
+	ag, rs, m := e.ag, e.rs, e.m
+	jm := e.nj - 1 // the passes below do the suffixes jm down to 0
+	if m == 1 {
+		// two suffixes per pass, j and j-1: the second takes the first
+		// while it is at hand (as the m == 1 pass below, twice)
+		for ; jm >= 1; jm -= 2 {
+			a := lo + int64(jm)
+			s1, s0 := e.sfx[jm], e.sfx[jm-1]
+			c1, c0 := e.cols[a&e.rmask], e.cols[(a-1)&e.rmask]
+			var nxt []pane[A]
+			if jm+1 < e.nj {
+				nxt = e.sfx[jm+1]
+			}
+			for _, x := range list {
+				s := &s1[x.id]
+				var p, n *pane[A]
+				if x.a <= a && a < x.b && c1[x.id].has {
+					p = &c1[x.id]
+				}
+				if nxt != nil && nxt[x.id].has {
+					n = &nxt[x.id]
+				}
+				if p == nil && n == nil {
+					s.has = false
+				} else {
+					if !s.init {
+						s.acc, s.init = ag.Init(), true
+					} else if rs != nil {
+						rs.Reset(&s.acc)
+					} else {
+						s.acc = ag.Init()
+					}
+					s.has = true
+					if p != nil {
+						ag.Merge(&s.acc, &p.acc)
+					}
+					if n != nil {
+						ag.Merge(&s.acc, &n.acc)
+					}
+					n = s
+				}
+				s, p = &s0[x.id], nil
+				if x.a <= a-1 && a-1 < x.b && c0[x.id].has {
+					p = &c0[x.id]
+				}
+				if p == nil && n == nil {
+					s.has = false
+					continue
+				}
+				if !s.init {
+					s.acc, s.init = ag.Init(), true
+				} else if rs != nil {
+					rs.Reset(&s.acc)
+				} else {
+					s.acc = ag.Init()
+				}
+				s.has = true
+				if p != nil {
+					ag.Merge(&s.acc, &p.acc)
+				}
+				if n != nil {
+					ag.Merge(&s.acc, &n.acc)
+				}
+			}
+			for _, rk := range rings {
+				for j := jm; j >= jm-1; j-- {
+					s := &e.sfx[j][rk.id]
+					s.has = false
+					e.mergePanes(s, rk, lo+int64(j), lo+int64(j)+1)
+					if j+1 < e.nj {
+						if n := &e.sfx[j+1][rk.id]; n.has {
+							e.mergeInto(s, n)
+						}
+					}
+				}
+			}
+		}
+	}
+	for j := jm; j >= 0; j-- {
 		// for each key: as mergePanes(s, a, a+m) then mergeInto(s, sfx[j+1])
 		sfx := e.sfx[j]
 		var nxt []pane[A]
@@ -738,29 +969,73 @@ func (e *ringEngine[K, T, A, R]) rebuildAll(k int64) {
 		}
 		a := lo + int64(j)*m
 		b := min(a+m, hi)
-		for _, rk := range list {
-			s := &sfx[rk.id]
-			s.has = false
-			for q := max(a, rk.base); q < min(b, rk.base+int64(rk.n)); q++ {
-				if p := e.at(rk, q); p.has {
-					if !s.has {
-						e.fresh(s)
-					}
+		if m == 1 {
+			// s = pane a merged with nxt, those that hold elements
+			col := e.cols[a&e.rmask]
+			for _, x := range list {
+				s := &sfx[x.id]
+				var p, n *pane[A]
+				if x.a <= a && a < x.b && col[x.id].has {
+					p = &col[x.id]
+				}
+				if nxt != nil && nxt[x.id].has {
+					n = &nxt[x.id]
+				}
+				if p == nil && n == nil {
+					s.has = false
+					continue
+				}
+				if !s.init {
+					s.acc, s.init = ag.Init(), true
+				} else if rs != nil {
+					rs.Reset(&s.acc)
+				} else {
+					s.acc = ag.Init()
+				}
+				s.has = true
+				if p != nil {
 					ag.Merge(&s.acc, &p.acc)
 				}
+				if n != nil {
+					ag.Merge(&s.acc, &n.acc)
+				}
 			}
-			if nxt != nil {
-				if x := &nxt[rk.id]; x.has {
-					if !s.has {
-						e.fresh(s)
+		} else {
+			for _, x := range list {
+				s := &sfx[x.id]
+				s.has = false
+				for q := max(a, x.a); q < min(b, x.b); q++ {
+					if p := &e.cols[q&e.rmask][x.id]; p.has {
+						e.mergeInto(s, p)
 					}
-					ag.Merge(&s.acc, &x.acc)
+				}
+				if nxt != nil {
+					if n := &nxt[x.id]; n.has {
+						e.mergeInto(s, n)
+					}
+				}
+			}
+		}
+		for _, rk := range rings {
+			s := &sfx[rk.id]
+			s.has = false
+			e.mergePanes(s, rk, a, b)
+			if nxt != nil {
+				if n := &nxt[rk.id]; n.has {
+					e.mergeInto(s, n)
 				}
 			}
 		}
 	}
-	clear(list)
-	e.rb = list[:0]
+	clear(rings)
+	e.rb, e.rbRing = list[:0], rings[:0]
+}
+
+// rbKey is a key to rebuild in rebuildAll: its id, and its held panes
+// [a, b) of the window (a >= b: none).
+type rbKey struct {
+	a, b int64
+	id   int32
 }
 
 // purgeLimit returns the last pane that the firing of window k may purge:
@@ -792,19 +1067,17 @@ func (e *ringEngine[K, T, A, R]) advance(wm int64) {
 		E := e.next
 		k := (E - e.off - e.Z) / e.S
 		qmax, canPurge := e.purgeLimit(k)
-		nn, pa, next := int64(maxTime), int64(maxTime), e.end(k+1)
-		qe := k*e.m + e.w // panes below qe end by E
 		if e.share {
 			e.rebuildAll(k)
+			e.next, e.purgeAt = e.fireShared(k, qmax, canPurge)
+			e.kE = max(e.kE, k+1)
+			continue
 		}
+		nn, pa := int64(maxTime), int64(maxTime)
+		qe := k*e.m + e.w // panes below qe end by E
 		for i := 0; i < len(e.active); {
 			rk := e.active[i]
-			more := false
-			if e.share {
-				more = e.emitShared(rk, k)
-			} else {
-				e.emitWindow(rk, k, OnTime)
-			}
+			e.emitWindow(rk, k, OnTime)
 			if canPurge {
 				e.purgeTo(rk, qmax)
 			}
@@ -828,11 +1101,7 @@ func (e *ringEngine[K, T, A, R]) advance(wm int64) {
 				}
 				rk.cln++
 			}
-			c := next
-			if !more {
-				c = e.nextEnd(rk, k)
-			}
-			nn = min(nn, c)
+			nn = min(nn, e.nextEnd(rk, k))
 			// as the purgeAt sweep below computes it: this pass visits every key
 			pa = min(pa, satAdd(e.end(e.kHi(rk.base))-1, e.L))
 			i++
