@@ -848,6 +848,22 @@ func (e *ringEngine[K, T, A, R]) fireShared(k, qmax int64, canPurge bool) (nn, p
 // their held panes in [lo, hi) (their cur retired first, so that those
 // panes are in their slots), and the passes read that list, not the keys'
 // records.
+// merge2 makes s the merge of p and then n, those that are not nil (the
+// panes holding elements); with neither, s holds nothing.
+func (e *ringEngine[K, T, A, R]) merge2(s, p, n *pane[A]) {
+	s.has = false
+	if p == nil && n == nil {
+		return
+	}
+	e.fresh(s)
+	if p != nil {
+		e.ag.Merge(&s.acc, &p.acc)
+	}
+	if n != nil {
+		e.ag.Merge(&s.acc, &n.acc)
+	}
+}
+
 func (e *ringEngine[K, T, A, R]) rebuildAll(k int64) {
 	lo := k * e.m
 	hi := lo + e.w
@@ -882,7 +898,7 @@ func (e *ringEngine[K, T, A, R]) rebuildAll(k int64) {
 			e.sfx[j] = make([]pane[A], e.ncap)
 		}
 	}
-	ag, rs, m := e.ag, e.rs, e.m
+	m := e.m
 	jm := e.nj - 1 // the passes below do the suffixes jm down to 0
 	if m == 1 {
 		// two suffixes per pass, j and j-1: the second takes the first
@@ -904,47 +920,15 @@ func (e *ringEngine[K, T, A, R]) rebuildAll(k int64) {
 				if nxt != nil && nxt[x.id].has {
 					n = &nxt[x.id]
 				}
-				if p == nil && n == nil {
-					s.has = false
-				} else {
-					if !s.init {
-						s.acc, s.init = ag.Init(), true
-					} else if rs != nil {
-						rs.Reset(&s.acc)
-					} else {
-						s.acc = ag.Init()
-					}
-					s.has = true
-					if p != nil {
-						ag.Merge(&s.acc, &p.acc)
-					}
-					if n != nil {
-						ag.Merge(&s.acc, &n.acc)
-					}
-					n = s
+				e.merge2(s, p, n)
+				if s.has {
+					n = s // the next suffix takes this one
 				}
 				s, p = &s0[x.id], nil
 				if x.a <= a-1 && a-1 < x.b && c0[x.id].has {
 					p = &c0[x.id]
 				}
-				if p == nil && n == nil {
-					s.has = false
-					continue
-				}
-				if !s.init {
-					s.acc, s.init = ag.Init(), true
-				} else if rs != nil {
-					rs.Reset(&s.acc)
-				} else {
-					s.acc = ag.Init()
-				}
-				s.has = true
-				if p != nil {
-					ag.Merge(&s.acc, &p.acc)
-				}
-				if n != nil {
-					ag.Merge(&s.acc, &n.acc)
-				}
+				e.merge2(s, p, n)
 			}
 			for _, rk := range rings {
 				for j := jm; j >= jm-1; j-- {
@@ -981,24 +965,7 @@ func (e *ringEngine[K, T, A, R]) rebuildAll(k int64) {
 				if nxt != nil && nxt[x.id].has {
 					n = &nxt[x.id]
 				}
-				if p == nil && n == nil {
-					s.has = false
-					continue
-				}
-				if !s.init {
-					s.acc, s.init = ag.Init(), true
-				} else if rs != nil {
-					rs.Reset(&s.acc)
-				} else {
-					s.acc = ag.Init()
-				}
-				s.has = true
-				if p != nil {
-					ag.Merge(&s.acc, &p.acc)
-				}
-				if n != nil {
-					ag.Merge(&s.acc, &n.acc)
-				}
+				e.merge2(s, p, n)
 			}
 		} else {
 			for _, x := range list {
