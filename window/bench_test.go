@@ -30,6 +30,7 @@ type bev struct {
 var (
 	benchOnce   sync.Once
 	benchEvents []stream.Event[bev] // uniform keys
+	benchFew    []stream.Event[bev] // benchEvents over 100 keys
 	benchRotate []stream.Event[bev] // 1,000 of the 10,000 keys active per minute: sessions end
 )
 
@@ -38,11 +39,14 @@ func benchData() {
 		r := rand.New(rand.NewPCG(1, 2))
 		benchEvents = make([]stream.Event[bev], benchM)
 		benchRotate = make([]stream.Event[bev], benchM)
+		benchFew = make([]stream.Event[bev], benchM)
 		for i := range benchEvents {
 			ts := int64(i)*benchStep - r.Int64N(int64(benchDisorder))
 			benchEvents[i] = stream.Event[bev]{Value: bev{Key: r.Uint64N(benchKeys), User: r.Uint32N(1 << 20)}, Time: ts}
 			epoch := uint64(ts / int64(time.Minute))
 			benchRotate[i] = stream.Event[bev]{Value: bev{Key: (epoch*1000 + r.Uint64N(1000)) % benchKeys, User: r.Uint32N(1 << 20)}, Time: ts}
+			benchFew[i] = benchEvents[i]
+			benchFew[i].Value.Key %= 100
 		}
 	})
 }
@@ -98,6 +102,19 @@ func benchPipeline[A, R any](b *testing.B, evs []stream.Event[bev], a Assigner, 
 func BenchmarkTumblingCount(b *testing.B) {
 	benchData()
 	benchPipeline(b, benchEvents, Tumbling(time.Minute), agg.Count[bev]())
+}
+
+// BenchmarkTumblingCountFewKeys is BenchmarkTumblingCount over 100 keys,
+// whose state stays in cache, with process looking keys up directly (the
+// default below lookAheadKeys) and ahead (forced).
+func BenchmarkTumblingCountFewKeys(b *testing.B) {
+	benchData()
+	b.Run("direct", func(b *testing.B) {
+		benchPipeline(b, benchFew, Tumbling(time.Minute), agg.Count[bev]())
+	})
+	b.Run("ahead", func(b *testing.B) {
+		benchPipeline(b, benchFew, Tumbling(time.Minute), agg.Count[bev](), optionFunc(func(c *config) { c.aheadKeys = 1 }))
+	})
 }
 
 // BenchmarkTumblingCountBaseline is the same work as BenchmarkTumblingCount

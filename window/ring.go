@@ -381,7 +381,8 @@ func (e *ringEngine[K, T, A, R]) paneState(q int64) uint8 {
 
 // lookAhead is how many elements process looks up before it updates
 // them, once the engine holds lookAheadKeys keys or more (fewer keys stay
-// in cache, and looking ahead only adds work: +10 % at 100 keys).
+// in cache, where looking ahead only adds work: 48.9 against 45.8 ns an
+// element in BenchmarkTumblingCountFewKeys).
 const (
 	lookAhead     = 16
 	lookAheadKeys = 4096
