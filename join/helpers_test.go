@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"slices"
-	"sync"
 	"testing"
 	"time"
 
@@ -46,21 +45,6 @@ func playSource(evs []ev, bound int64) stream.Source[ev] {
 func from(p *stream.Pipeline, evs []ev, bound int64) stream.KeyedStream[string, ev] {
 	return stream.KeyBy(stream.From(p, playSource(evs, bound), stream.Watermarks(stream.NoWatermarks())), ev.key)
 }
-
-// collect is a sink gathering events.
-type collect[T any] struct {
-	mu  sync.Mutex
-	got []stream.Event[T]
-}
-
-func (c *collect[T]) Write(_ context.Context, b []stream.Event[T]) error {
-	c.mu.Lock()
-	c.got = append(c.got, b...)
-	c.mu.Unlock()
-	return nil
-}
-
-func (c *collect[T]) Flush(context.Context) error { return nil }
 
 func run(t testing.TB, p *stream.Pipeline) {
 	t.Helper()

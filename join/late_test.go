@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/weirhq/weir/sink"
 	"github.com/weirhq/weir/source"
 	"github.com/weirhq/weir/stream"
 )
@@ -154,7 +155,7 @@ func TestLateStreamsPipeline(t *testing.T) {
 			} else {
 				out, lateL, lateR = WindowLate(left, right, Tumbling(100), pairOf, stream.Name("j"))
 			}
-			got, gotL, gotR := &collect[pair]{}, &collect[ev]{}, &collect[ev]{}
+			got, gotL, gotR := sink.Collect[pair](), sink.Collect[ev](), sink.Collect[ev]()
 			stream.To(out, got)
 			stream.To(lateL, gotL)
 			stream.To(lateR, gotR)
@@ -178,8 +179,8 @@ func TestLateStreamsPipeline(t *testing.T) {
 			if err := <-errc; err != nil {
 				t.Fatal(err)
 			}
-			if len(gotL.got) != 0 || len(gotR.got) != 1 || gotR.got[0].Value.N != 12 || gotR.got[0].Time != 5 {
-				t.Fatalf("late left %v right %v, want only a/12@5 on the right", gotL.got, gotR.got)
+			if l, r := gotL.Events(), gotR.Events(); len(l) != 0 || len(r) != 1 || r[0].Value.N != 12 || r[0].Time != 5 {
+				t.Fatalf("late left %v right %v, want only a/12@5 on the right", l, r)
 			}
 			if m, _ := p.Stage("j"); m.Late != 1 {
 				t.Fatalf("Late %d, want 1", m.Late)
@@ -192,7 +193,7 @@ func TestLateStreamsPipeline(t *testing.T) {
 			if kind == "window" {
 				want = windowOracle(Tumbling(100), Inner, lefts, rights)
 			}
-			sameMultiset(t, strs(got.got), want)
+			sameMultiset(t, strs(got.Events()), want)
 		})
 	}
 }

@@ -5,6 +5,7 @@ import (
 	"math/rand/v2"
 	"testing"
 
+	"github.com/weirhq/weir/sink"
 	"github.com/weirhq/weir/stream"
 )
 
@@ -179,10 +180,10 @@ func TestJoinsOraclePipeline(t *testing.T) {
 						} else {
 							out = WindowOuter(from(p, la, bound), from(p, ra, bound), wc.w, kind, mkPair)
 						}
-						sink := &collect[pair]{}
-						stream.To(out, sink)
+						col := sink.Collect[pair]()
+						stream.To(out, col)
 						run(t, p)
-						sameMultiset(t, strs(sink.got), windowOracle(wc.w, kind, ls, rs))
+						sameMultiset(t, strs(col.Events()), windowOracle(wc.w, kind, ls, rs))
 					})
 				}
 			}
@@ -196,10 +197,10 @@ func TestJoinsOraclePipeline(t *testing.T) {
 					} else {
 						out = Interval(from(p, la, bound), from(p, ra, bound), -10, 25, func(l, r ev) pair { return mkPair(Some(l), Some(r)) })
 					}
-					sink := &collect[pair]{}
-					stream.To(out, sink)
+					col := sink.Collect[pair]()
+					stream.To(out, col)
 					run(t, p)
-					sameMultiset(t, strs(sink.got), intervalOracle(-10, 25, outer, ls, rs))
+					sameMultiset(t, strs(col.Events()), intervalOracle(-10, 25, outer, ls, rs))
 				})
 			}
 		}

@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/weirhq/weir/sink"
 	"github.com/weirhq/weir/stream"
 )
 
@@ -41,7 +42,7 @@ func TestInvalidJoins(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			p := stream.New()
 			in := []ev{{"a", 1, 1}}
-			stream.To(build(p, from(p, in, 0), from(p, in, 0)), &collect[pair]{})
+			stream.To(build(p, from(p, in, 0), from(p, in, 0)), sink.Collect[pair]())
 			err := p.Run(context.Background())
 			if !errors.Is(err, ErrInvalidJoin) || !errors.Is(err, stream.ErrInvalidPipeline) {
 				t.Fatalf("got %v, want ErrInvalidJoin", err)
@@ -59,11 +60,11 @@ func TestLateCounted(t *testing.T) {
 	left := stream.KeyBy(stream.Filter(src, func(e ev) bool { return e.N%2 == 1 }), ev.key)
 	right := stream.KeyBy(stream.Filter(src, func(e ev) bool { return e.N%2 == 0 }), ev.key)
 	out := IntervalLeft(left, right, 0, 5, func(l ev, r Opt[ev]) pair { return mkPair(Some(l), r) }, stream.Name("ij"))
-	sink := &collect[pair]{}
-	stream.To(out, sink)
+	col := sink.Collect[pair]()
+	stream.To(out, col)
 	run(t, p)
 	m, _ := p.Stage("ij")
-	got := strs(sink.got)
+	got := strs(col.Events())
 	want := []string{"a/1@10+a/2@12@12", "a/3@100+-@105"} // a/5@20 came after watermark 99
 	if m.Late != 1 || !slices.Equal(got, want) {
 		t.Fatalf("late %d, results %v, want 1 and %v", m.Late, got, want)
@@ -84,14 +85,14 @@ func TestCancelEmitsNothingMore(t *testing.T) {
 	left := stream.KeyBy(stream.From(p, src), ev.key)
 	right := from(p, nil, 0)
 	out := WindowOuter(left, right, Tumbling(10), FullOuter, mkPair)
-	sink := &collect[pair]{}
-	stream.To(out, sink)
+	col := sink.Collect[pair]()
+	stream.To(out, col)
 	ctx, cancel := context.WithCancel(context.Background())
 	go func() { <-started; time.Sleep(20 * time.Millisecond); cancel() }()
 	if err := p.Run(ctx); !errors.Is(err, context.Canceled) {
 		t.Fatalf("got %v", err)
 	}
-	if len(sink.got) != 0 {
-		t.Fatalf("cancelled run emitted %v", strs(sink.got))
+	if len(col.Events()) != 0 {
+		t.Fatalf("cancelled run emitted %v", strs(col.Events()))
 	}
 }

@@ -7,6 +7,7 @@ import (
 	"slices"
 	"testing"
 
+	"github.com/weirhq/weir/sink"
 	"github.com/weirhq/weir/stream"
 )
 
@@ -159,10 +160,10 @@ func TestTableJoinOraclePipeline(t *testing.T) {
 					} else {
 						out = EnrichLeft(from(p, sa, bound), tbl, enrichPair)
 					}
-					sink := &collect[pair]{}
-					stream.To(out, sink)
+					col := sink.Collect[pair]()
+					stream.To(out, col)
 					run(t, p)
-					sameMultiset(t, strs(sink.got), asOfOracle(inner, ss, cs))
+					sameMultiset(t, strs(col.Events()), asOfOracle(inner, ss, cs))
 				})
 			}
 		}

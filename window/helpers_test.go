@@ -6,7 +6,6 @@ import (
 	"sort"
 	"strconv"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/weirhq/weir/stream"
@@ -122,27 +121,6 @@ func scriptSource(steps []step) stream.Source[ev] {
 		}
 		return nil
 	})
-}
-
-type collect[T any] struct {
-	mu  sync.Mutex
-	got []stream.Event[T]
-}
-
-func (c *collect[T]) Write(_ context.Context, b []stream.Event[T]) error {
-	c.mu.Lock()
-	c.got = append(c.got, b...)
-	c.mu.Unlock()
-	return nil
-}
-func (c *collect[T]) Flush(context.Context) error { return nil }
-
-func (c *collect[T]) values() []T {
-	out := make([]T, len(c.got))
-	for i, e := range c.got {
-		out[i] = e.Value
-	}
-	return out
 }
 
 // parseOpts reads "tumbling=10 lateness=5 ..." into an assigner and options.

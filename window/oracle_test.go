@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/weirhq/weir/sink"
 	"github.com/weirhq/weir/stream"
 )
 
@@ -162,7 +163,7 @@ func runPipeline(t *testing.T, steps []step, a Assigner, par, batch int, opts ..
 	src := stream.From(p, scriptSource(steps), stream.Watermarks(stream.NoWatermarks()))
 	ks := stream.KeyBy(src, func(e ev) string { return e.K })
 	res, late := AggregateLate(ks, a, sumAgg{}, append(opts, StageOptions(stream.Name("w")))...)
-	rs, ls := &collect[Result[string, ns]]{}, &collect[ev]{}
+	rs, ls := sink.Collect[Result[string, ns]](), sink.Collect[ev]()
 	stream.To(res, rs)
 	stream.To(late, ls)
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
@@ -171,7 +172,7 @@ func runPipeline(t *testing.T, steps []step, a Assigner, par, batch int, opts ..
 		t.Fatal(err)
 	}
 	m, _ := p.Stage("w")
-	return rs.values(), ls.got, m.Late
+	return rs.Values(), ls.Events(), m.Late
 }
 
 type oracleCase struct {

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/weirhq/weir/agg"
+	"github.com/weirhq/weir/sink"
 	"github.com/weirhq/weir/stream"
 )
 
@@ -33,8 +34,8 @@ func TestReplayDay(t *testing.T) {
 	p := stream.New()
 	s := stream.From(p, src, stream.Watermarks(stream.BoundedOutOfOrderness(2*time.Second)))
 	res := Aggregate(stream.KeyBy(s, func(e bev) uint64 { return e.Key }), Tumbling(time.Minute), agg.Count[bev](), StageOptions(stream.Name("w")))
-	sink := &collect[Result[uint64, int64]]{}
-	stream.To(res, sink)
+	col := sink.Collect[Result[uint64, int64]]()
+	stream.To(res, col)
 	start := time.Now()
 	if err := p.Run(context.Background()); err != nil {
 		t.Fatal(err)
@@ -42,7 +43,7 @@ func TestReplayDay(t *testing.T) {
 	el := time.Since(start)
 	var total int64
 	windows := map[int64]bool{}
-	for _, r := range sink.values() {
+	for _, r := range col.Values() {
 		total += r.Value
 		windows[r.Start] = true
 		if r.Firing != OnTime {
@@ -58,7 +59,7 @@ func TestReplayDay(t *testing.T) {
 	if len(windows) < 1440 || len(windows) > 1441 {
 		t.Fatalf("%d distinct minutes, want 1440 (+1 for disorder before midnight)", len(windows))
 	}
-	t.Logf("a day (%d events, %d results) in %v", n, len(sink.got), el)
+	t.Logf("a day (%d events, %d results) in %v", n, len(col.Events()), el)
 	if el > 30*time.Second {
 		t.Fatalf("replay took %v", el)
 	}
@@ -106,16 +107,16 @@ func TestInvalid(t *testing.T) {
 	}
 	for _, c := range cases {
 		run(t, fmt.Sprintf("%v %d opts", c.a, len(c.opts)), func(ks stream.KeyedStream[string, ev]) {
-			stream.To(Aggregate(ks, c.a, sumAgg{}, c.opts...), &collect[Result[string, ns]]{})
+			stream.To(Aggregate(ks, c.a, sumAgg{}, c.opts...), sink.Collect[Result[string, ns]]())
 		})
 	}
 	run(t, "Process nil fn", func(ks stream.KeyedStream[string, ev]) {
-		stream.To(Process[string, ev, int](ks, Tumbling(time.Second), nil), &collect[Result[string, int]]{})
+		stream.To(Process[string, ev, int](ks, Tumbling(time.Second), nil), sink.Collect[Result[string, int]]())
 	})
 	run(t, "AggregateLate", func(ks stream.KeyedStream[string, ev]) {
 		out, late := AggregateLate(ks, Tumbling(0), sumAgg{})
-		stream.To(out, &collect[Result[string, ns]]{})
-		stream.To(late, &collect[ev]{})
+		stream.To(out, sink.Collect[Result[string, ns]]())
+		stream.To(late, sink.Collect[ev]())
 	})
 }
 
