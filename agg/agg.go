@@ -41,6 +41,22 @@ type Resetter[A any] interface {
 	Reset(acc *A)
 }
 
+// Subtractor is implemented by Aggregators whose Merge can be undone
+// exactly: Subtract(dst, src), where src's elements were merged into dst
+// earlier, leaves dst as if they never had been, whatever was merged into or
+// subtracted from dst in between. Merge must then be addition in an abelian
+// group, as for integer counts and sums (integer wrap-around included).
+//
+// Sliding windows use it to slide each key's aggregate (merge the panes
+// entering, subtract those leaving) instead of keeping partial merges: two
+// accumulator calls per key and slide, whatever size/slide. Count and Sum
+// over integers implement it; floating-point sums do not (rounding would
+// make a window's result depend on the windows before it), nor do Min, Max
+// or the sketches.
+type Subtractor[A any] interface {
+	Subtract(dst, src *A)
+}
+
 // Codec is implemented by Aggregators whose accumulators can be serialized
 // for checkpoints (all built-ins do). AppendAcc appends acc's encoding to dst;
 // DecodeAcc returns a new accumulator equal to the encoded one (its result

@@ -402,3 +402,48 @@ func TestAddAllocs(t *testing.T) {
 		return func(e event) { a.Add(&acc, e, e.TS) }
 	})
 }
+
+// TestSubtractor: Count and integer Sum implement Subtractor, and
+// subtracting a part merged earlier, after other merges and subtractions,
+// leaves exactly the aggregate of the rest (integer wrap-around included);
+// float Sum does not implement it.
+func TestSubtractor(t *testing.T) {
+	checkSubtract(t, Count[event](), events(1, 300))
+	checkSubtract(t, Sum(func(e event) int64 { return e.Bytes }), events(2, 300))
+	big := events(3, 300)
+	for i := range big {
+		big[i].Bytes = math.MaxInt64 - int64(i) // sums wrap
+	}
+	checkSubtract(t, Sum(func(e event) int64 { return e.Bytes }), big)
+	checkSubtract(t, Sum(func(e event) uint8 { return uint8(e.Bytes) }), big)
+	if _, ok := Sum(func(e event) float64 { return e.Latency }).(Subtractor[float64]); ok {
+		t.Fatal("float Sum implements Subtractor")
+	}
+}
+
+func checkSubtract[R comparable, A any](t *testing.T, a Aggregator[event, A, R], vs []event) {
+	t.Helper()
+	s, ok := a.(Subtractor[A])
+	if !ok {
+		t.Fatalf("%T does not implement Subtractor", a)
+	}
+	// slide a window of 5 parts of 10 values over vs, as a sliding window
+	// does with its panes, and compare with folding the window's values
+	const part, width = 10, 5
+	parts := make([]A, len(vs)/part)
+	for i := range parts {
+		parts[i] = fold(a, vs[i*part:(i+1)*part], evTS)
+	}
+	run := a.Init()
+	for i := range parts {
+		a.Merge(&run, &parts[i])
+		if i >= width {
+			s.Subtract(&run, &parts[i-width])
+		}
+		lo := max(0, i-width+1)
+		want := fold(a, vs[lo*part:(i+1)*part], evTS)
+		if g, w := a.Result(&run), a.Result(&want); g != w {
+			t.Fatalf("%T: window of parts [%d, %d]: %v, want %v", a, lo, i, g, w)
+		}
+	}
+}

@@ -18,6 +18,10 @@
 // (a percentile outside [0, 100], a bad option), like regexp.MustCompile:
 // configuration is a programming error caught when the pipeline is built.
 //
+// Count and Sum over integers also implement Subtractor, with which sliding
+// windows slide one aggregate per key (two calls per slide) instead of
+// keeping partial merges.
+//
 // Every built-in implements Resetter and Codec, and allocates nothing in Add
 // (except DistinctExact when its map grows, and the sketch-backed ones while
 // their storage grows: amortised well below one allocation per 100 adds).

@@ -16,6 +16,7 @@ func (countAgg[T]) Add(acc *int64, _ T, _ int64) { *acc++ }
 func (countAgg[T]) Merge(dst, src *int64)        { *dst += *src }
 func (countAgg[T]) Result(acc *int64) int64      { return *acc }
 func (countAgg[T]) Reset(acc *int64)             { *acc = 0 }
+func (countAgg[T]) Subtract(dst, src *int64)     { *dst -= *src }
 func (countAgg[T]) AppendAcc(dst []byte, acc *int64) ([]byte, error) {
 	return binary.AppendVarint(dst, *acc), nil
 }
@@ -23,8 +24,19 @@ func (countAgg[T]) DecodeAcc(src []byte) (int64, error) { return done(readVarint
 
 // Sum returns an Aggregator summing f(v). The result of an empty accumulator
 // is 0; integer sums wrap on overflow; a NaN or infinite float propagates
-// (as in Go arithmetic).
-func Sum[T any, N Number](f func(T) N) Aggregator[T, N, N] { return sumAgg[T, N]{f} }
+// (as in Go arithmetic). Sums of integers implement Subtractor, sums of
+// floats do not.
+func Sum[T any, N Number](f func(T) N) Aggregator[T, N, N] {
+	if isFloat[N]() {
+		return sumAgg[T, N]{f}
+	}
+	return intSumAgg[T, N]{sumAgg[T, N]{f}}
+}
+
+// intSumAgg is Sum over integers, which can subtract exactly.
+type intSumAgg[T any, N Number] struct{ sumAgg[T, N] }
+
+func (intSumAgg[T, N]) Subtract(dst, src *N) { *dst -= *src }
 
 type sumAgg[T any, N Number] struct{ f func(T) N }
 
