@@ -27,9 +27,13 @@ func (c *Collector[T]) Emit(v T) { c.EmitAt(v, c.ts) }
 func (c *Collector[T]) EmitAt(v T, ts int64) {
 	// Stored in place rather than appended: append builds the element in a
 	// temporary and copies it, which costs a store-forwarding stall for
-	// larger elements (window results). buf has capacity size, and is
-	// flushed as soon as it is full.
+	// larger elements. buf has capacity size, and is flushed as soon as it
+	// is full (or, after Append, at the next call).
 	n := len(c.buf)
+	if n >= c.size && n > 0 {
+		c.flush()
+		n = 0
+	}
 	if n == cap(c.buf) {
 		c.buf = append(c.buf, Event[T]{}) // a zero Collector: grow
 	} else {
@@ -40,6 +44,30 @@ func (c *Collector[T]) EmitAt(v T, ts int64) {
 	if n+1 >= c.size {
 		c.flush()
 	}
+}
+
+// Append emits an element at event time ts and returns a pointer to its
+// value, for the caller to set in place before its next call on c: the
+// cheap way to emit a large struct, which EmitAt receives by value and
+// copies (a value of more than four fields is passed through memory, and
+// its copy stalls on the stores that just wrote it). The value is not
+// zeroed (it may hold an element emitted earlier), so set all of it.
+// Append may be called where EmitAt may; the element is pushed downstream
+// with the rest of the batch.
+func (c *Collector[T]) Append(ts int64) *T {
+	n := len(c.buf)
+	if n >= c.size && n > 0 {
+		c.flush()
+		n = 0
+	}
+	if n == cap(c.buf) {
+		c.buf = append(c.buf, Event[T]{}) // a zero Collector: grow
+	} else {
+		c.buf = c.buf[:n+1]
+	}
+	e := &c.buf[n]
+	e.Time = ts
+	return &e.Value
 }
 
 // SetTime sets the default event time of Emit.

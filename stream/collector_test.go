@@ -1,0 +1,59 @@
+package stream
+
+import (
+	"slices"
+	"testing"
+)
+
+// batchInlet records the batches it receives (copies: a batch is only
+// valid during the call).
+type batchInlet[T any] struct {
+	discard[T]
+	batches [][]Event[T]
+}
+
+func (r *batchInlet[T]) batch(b []Event[T]) { r.batches = append(r.batches, slices.Clone(b)) }
+
+// TestCollectorAppend: elements filled in place through Append and those
+// given to EmitAt come out in order, in batches of the collector's size; a
+// batch filled by Append is pushed at the next call (the caller fills the
+// element after Append returns), and what is left by flush.
+func TestCollectorAppend(t *testing.T) {
+	rec := &batchInlet[[3]int64]{}
+	c := &Collector[[3]int64]{buf: make([]Event[[3]int64], 0, 4), size: 4, next: rec}
+	var want []Event[[3]int64]
+	for i := range int64(10) {
+		v := [3]int64{i, -i, 2 * i}
+		if i%3 == 0 {
+			c.EmitAt(v, 100+i)
+		} else {
+			p := c.Append(100 + i)
+			*p = v
+		}
+		want = append(want, Event[[3]int64]{Value: v, Time: 100 + i})
+	}
+	c.flush()
+	var got []Event[[3]int64]
+	for _, b := range rec.batches {
+		if len(b) == 0 || len(b) > 4 {
+			t.Fatalf("batch of %d", len(b))
+		}
+		got = append(got, b...)
+	}
+	if !slices.Equal(got, want) {
+		t.Fatalf("got %v\nwant %v", got, want)
+	}
+	if len(rec.batches) != 3 {
+		t.Fatalf("%d batches, want 3", len(rec.batches))
+	}
+	// the zero Collector (size 0) pushes each element on its own
+	rec.batches = nil
+	z := &Collector[[3]int64]{next: rec}
+	*z.Append(1) = [3]int64{1}
+	*z.Append(2) = [3]int64{2}
+	z.EmitAt([3]int64{3}, 3)
+	z.flush()
+	if len(rec.batches) != 3 || rec.batches[1][0].Value[0] != 2 {
+		t.Fatalf("zero Collector: %v", rec.batches)
+	}
+}
