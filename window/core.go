@@ -55,7 +55,13 @@ func (c *core[K, T, A, R]) emit(k K, start, end int64, acc *A, f Firing) {
 	} else {
 		v = c.ag.Result(acc)
 	}
-	c.send(Result[K, R]{Key: k, Start: start, End: end, Value: v, Firing: f})
+	if c.col != nil {
+		// filled in place: Result is too large to be passed cheaply
+		r := c.col.Append(end - 1)
+		r.Key, r.Start, r.End, r.Value, r.Firing = k, start, end, v, f
+		return
+	}
+	c.out(Result[K, R]{Key: k, Start: start, End: end, Value: v, Firing: f}, end-1)
 }
 
 func (c *core[K, T, A, R]) send(r Result[K, R]) {

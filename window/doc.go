@@ -60,7 +60,10 @@
 // per window, plus the partial merges that make an on-time firing cheap (a
 // two-stacks sliding aggregation: about size/slide + 1 accumulators per
 // key), so a firing costs amortised O(slide/gcd) merges per key, not
-// size/gcd. Process merges all panes at each firing instead.
+// size/gcd. With an aggregator that can subtract (agg.Subtractor: Count,
+// integer Sum) each key keeps one aggregate instead, which a firing
+// extends by the panes entering and reduces by the panes leaving (Spark's
+// inverse reduce). Process merges all panes at each firing instead.
 // AllowedLateness(d) keeps every window d longer; Process keeps every
 // element (8 bytes plus the size of T each, plus slice growth).
 //

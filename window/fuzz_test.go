@@ -58,14 +58,20 @@ func FuzzAssign(f *testing.F) {
 			ts += int64(int8(d))
 			evs = append(evs, stream.Event[ev]{Value: ev{K: "k", V: int64(i + 1)}, Time: ts})
 		}
-		h, err := newHarness(a)
-		if err != nil {
-			t.Fatal(err)
-		}
-		h.e.process(evs)
-		h.e.advance(maxTime)
-		if h.nl != 0 || len(h.late) != 0 {
-			t.Fatalf("%v: %d late elements with no watermark before", a, h.nl)
+		// both aggregators: sliding windows use two-stacks with sumAgg and
+		// slide one aggregate per key with subAgg
+		var hs [2]*harness
+		for i, ag := range []Aggregator[ev, ns, ns]{sumAgg{}, subAgg{}} {
+			h, err := newHarnessAgg(a, ag, false)
+			if err != nil {
+				t.Fatal(err)
+			}
+			h.e.process(evs)
+			h.e.advance(maxTime)
+			if h.nl != 0 || len(h.late) != 0 {
+				t.Fatalf("%v: %d late elements with no watermark before", a, h.nl)
+			}
+			hs[i] = h
 		}
 		want := map[wkey]ns{}
 		add := func(w wkey, e stream.Event[ev]) {
@@ -102,8 +108,10 @@ func FuzzAssign(f *testing.F) {
 				}
 			}
 		}
-		if g, w := fmtFinals(finals(h.out)), fmtFinals(want); g != w {
-			t.Fatalf("%v: elements %v\ngot:\n%s\nwant:\n%s", a, evs, g, w)
+		for i, h := range hs {
+			if g, w := fmtFinals(finals(h.out)), fmtFinals(want); g != w {
+				t.Fatalf("%v (aggregator %d): elements %v\ngot:\n%s\nwant:\n%s", a, i, evs, g, w)
+			}
 		}
 	})
 }

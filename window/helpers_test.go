@@ -32,6 +32,12 @@ func (sumAgg) Merge(d, s *ns)           { d.N += s.N; d.Sum += s.Sum }
 func (sumAgg) Result(a *ns) ns          { return *a }
 func (sumAgg) Reset(a *ns)              { *a = ns{} }
 
+// subAgg is sumAgg that can also subtract (agg.Subtractor): sliding
+// windows then slide one aggregate per key instead of two-stacks.
+type subAgg struct{ sumAgg }
+
+func (subAgg) Subtract(d, s *ns) { d.N -= s.N; d.Sum -= s.Sum }
+
 // harness drives an engine directly, without the runtime.
 type harness struct {
 	e    engine[ev]
@@ -48,12 +54,16 @@ func newHarness(a Assigner, opts ...Option) (*harness, error) {
 // newHarnessKeep is newHarness with the engine's keepsAll set as by Process
 // (sliding windows then merge all panes per firing).
 func newHarnessKeep(a Assigner, keepsAll bool, opts ...Option) (*harness, error) {
+	return newHarnessAgg(a, sumAgg{}, keepsAll, opts...)
+}
+
+// newHarnessAgg is newHarnessKeep with aggregator ag (sumAgg or subAgg).
+func newHarnessAgg(a Assigner, ag Aggregator[ev, ns, ns], keepsAll bool, opts ...Option) (*harness, error) {
 	h := &harness{}
 	cfg := newConfig(opts)
 	if err := cfg.validate(a); err != nil {
 		return nil, err
 	}
-	var ag Aggregator[ev, ns, ns] = sumAgg{}
 	e, err := newEngine(a, core[string, ev, ns, ns]{
 		cfg: cfg, keyOf: func(v ev) string { return v.K }, ag: ag, keepsAll: keepsAll,
 		result: func(_ string, _, _ int64, acc *ns) ns { return ag.Result(acc) },

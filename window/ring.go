@@ -4,6 +4,7 @@ import (
 	"math/bits"
 	"reflect"
 
+	"github.com/weirhq/weir/agg"
 	"github.com/weirhq/weir/stream"
 )
 
@@ -23,6 +24,9 @@ type ringEngine[K comparable, T, A, R any] struct {
 	P, S, Z, off int64
 	m, w         int64
 	share        bool // two-stacks on-time firings (w > 1, not keepsAll)
+	// sub: with share, the aggregator can subtract, so each key slides one
+	// aggregate instead (see slideState)
+	sub agg.Subtractor[A]
 	// lazy: a dropped pane is emptied (Reset) only when the ring reuses its
 	// slot, so a firing does not touch it; not for Process (its lists would
 	// keep elements reachable) nor aggregators without Reset.
@@ -146,8 +150,16 @@ const maxCols = 64
 // with lo <= lo' < f and hi' >= tsB is sfx[(lo'-lo)/m] merged with back
 // extended to hi'. Changing a pane below tsB (an allowed-late element)
 // clears ok.
+//
+// With an aggregator that can subtract (ringEngine.sub), there are no
+// suffixes: with ok, back is the merge of panes [lo, rkey.tsB), n of which
+// hold elements (back.has is n > 0). A firing of the window starting at lo
+// merges the panes up to its end into back, emits it and subtracts the m
+// panes leaving; any other state (a new key, a late element, a skipped
+// window) is rebuilt by merging the window's panes afresh.
 type slideState[A any] struct {
 	ok    bool
+	n     int32
 	lo, f int64
 	back  pane[A] // has: holds an element; init: acc came from Init
 }
@@ -161,6 +173,9 @@ func newRing[K comparable, T, A, R any](a Assigner, c core[K, T, A, R]) *ringEng
 	}
 	e.m, e.w = e.S/e.P, e.Z/e.P
 	e.share = e.w > 1 && !c.keepsAll
+	if s, ok := c.ag.(agg.Subtractor[A]); ok && e.share {
+		e.sub = s
+	}
 	e.lazy = c.rs != nil && !c.keepsAll
 	e.plain = pointerFree(reflect.TypeFor[A]())
 	e.nj = int((e.w + e.m - 1) / e.m)
@@ -453,11 +468,12 @@ func (e *ringEngine[K, T, A, R]) processChunk(b []stream.Event[T], ks *[lookAhea
 		var p *pane[A]
 		if rk.holds(q) {
 			p = e.at(rk, q)
-		} else if top := rk.base + int64(rk.n); q == top && rk.n > 0 && !rk.curOn && rk.ring == nil && q-rk.base < int64(len(e.cols)) {
-			// the pane above the held ones, cur free (a firing retired
-			// it), as with sliding windows: slot(rk, q), inline
-			rk.cln = max(0, rk.cln-1)
-			rk.n++
+		} else if top := rk.base + int64(rk.n); q >= top && q <= top+int64(rk.cln) && rk.n > 0 && !rk.curOn && rk.ring == nil && q-rk.base < int64(len(e.cols)) {
+			// a pane above the held ones whose slots up to it are known
+			// empty, cur free (a firing retired it), as with sliding
+			// windows: slot(rk, q), inline
+			rk.cln = int32(max(0, top+int64(rk.cln)-(q+1)))
+			rk.n = int32(q - rk.base + 1)
 			rk.curQ, rk.curOn = q, true
 			p = &rk.cur
 			if e.lazy {
@@ -694,7 +710,7 @@ func (e *ringEngine[K, T, A, R]) fireShared(k, qmax int64, canPurge bool) (nn, p
 	qe := hi // panes below qe end by end(k)
 	start, end := e.start(k), e.end(k)
 	next := e.end(k + 1)
-	ag, rs, cold, sfx, col := e.ag, e.rs, e.cold, e.sfx, e.col
+	ag, rs, cold, sfx, col, sub := e.ag, e.rs, e.cold, e.sfx, e.col, e.sub
 	nj := int64(len(sfx))
 	lastJ := int64(-1)
 	var sj, sj1 []pane[A] // sfx[lastJ], sfx[lastJ+1] (nil: none)
@@ -706,51 +722,76 @@ func (e *ringEngine[K, T, A, R]) fireShared(k, qmax int64, canPurge bool) (nn, p
 		c := &cold[id]
 		sl := &c.sl
 		back := &sl.back
-		if q := rk.tsB; hi == q+1 {
-			// one pane enters back
-			rk.tsB = hi
-			if rk.holds(q) {
-				var p *pane[A]
-				if rk.curOn && rk.curQ == q {
-					p = &rk.cur
-				} else {
-					p = e.at(rk, q)
-				}
-				if p.has {
-					if !back.has {
-						e.fresh(back)
-					}
-					ag.Merge(&back.acc, &p.acc)
-				}
-			}
-		} else if hi > q {
-			e.mergePanes(back, rk, q, hi)
-			rk.tsB = hi
-		}
-		j := lo - sl.lo
-		if e.m != 1 {
-			j /= e.m
-		}
-		if j != lastJ {
-			lastJ, sj, sj1 = j, sfx[j], nil
-			if j+1 < nj {
-				sj1 = sfx[j+1]
-			}
-		}
-		s := &sj[id]
-		// window k+1 covers [lo+m, F), which is sfx[j+1], and back's panes
-		more := back.has || (sj1 != nil && sj1[id].has)
 		var acc *A
-		switch {
-		case s.has && back.has:
-			// sfx[j] serves window k only (windows fire in order, and a
-			// rebuild starts afresh), so it takes back's panes in place.
-			ag.Merge(&s.acc, &back.acc)
-			acc = &s.acc
-		case s.has:
-			acc = &s.acc
-		case back.has:
-			acc = &back.acc
+		var more bool // window k+1 holds an element below hi
+		if sub != nil {
+			if !sl.ok || sl.lo != lo || rk.tsB > hi {
+				// rebuild: back takes the window's panes afresh
+				sl.ok, sl.lo, sl.n, back.has = true, lo, 0, false
+				rk.tsB = lo
+			}
+			// the panes entering (not those of a gap between windows)
+			for q := max(rk.tsB, lo); q < hi; q++ {
+				if rk.holds(q) {
+					if p := e.at(rk, q); p.has {
+						if !back.has {
+							e.fresh(back)
+						}
+						ag.Merge(&back.acc, &p.acc)
+						sl.n++
+					}
+				}
+			}
+			rk.tsB = hi
+			if back.has {
+				acc = &back.acc
+			}
+		} else {
+			if q := rk.tsB; hi == q+1 {
+				// one pane enters back
+				rk.tsB = hi
+				if rk.holds(q) {
+					var p *pane[A]
+					if rk.curOn && rk.curQ == q {
+						p = &rk.cur
+					} else {
+						p = e.at(rk, q)
+					}
+					if p.has {
+						if !back.has {
+							e.fresh(back)
+						}
+						ag.Merge(&back.acc, &p.acc)
+					}
+				}
+			} else if hi > q {
+				e.mergePanes(back, rk, q, hi)
+				rk.tsB = hi
+			}
+			j := lo - sl.lo
+			if e.m != 1 {
+				j /= e.m
+			}
+			if j != lastJ {
+				lastJ, sj, sj1 = j, sfx[j], nil
+				if j+1 < nj {
+					sj1 = sfx[j+1]
+				}
+			}
+			s := &sj[id]
+			// window k+1 covers [lo+m, F), which is sfx[j+1], and back's panes
+			more = back.has || (sj1 != nil && sj1[id].has)
+			switch {
+			case s.has && back.has:
+				// sfx[j] serves window k only (windows fire in order, and a
+				// rebuild starts afresh), so it takes back's panes in place.
+				ag.Merge(&s.acc, &back.acc)
+				acc = &s.acc
+			case s.has:
+				acc = &s.acc
+			case back.has:
+				acc = &back.acc
+			}
 		}
 		if acc != nil {
 			// e.emit(c.key, start, end, acc, OnTime), inline
@@ -760,12 +801,26 @@ func (e *ringEngine[K, T, A, R]) fireShared(k, qmax int64, canPurge bool) (nn, p
 			} else {
 				v = ag.Result(acc)
 			}
-			r := Result[K, R]{Key: c.key, Start: start, End: end, Value: v, Firing: OnTime}
 			if col != nil {
-				col.EmitAt(r, end-1)
+				r := col.Append(end - 1)
+				r.Key, r.Start, r.End, r.Value, r.Firing = c.key, start, end, v, OnTime
 			} else {
-				e.out(r, end-1)
+				e.out(Result[K, R]{Key: c.key, Start: start, End: end, Value: v, Firing: OnTime}, end-1)
 			}
+		}
+		if sub != nil {
+			// the panes leaving: those of window k not in window k+1
+			for q := lo; q < min(lo+e.m, hi); q++ {
+				if rk.holds(q) {
+					if p := e.at(rk, q); p.has {
+						sub.Subtract(&back.acc, &p.acc)
+						sl.n--
+					}
+				}
+			}
+			sl.lo = lo + e.m
+			back.has = sl.n > 0
+			more = back.has
 		}
 		if canPurge {
 			// purgeTo(rk, qmax), inline for a dense key dropped lazily
@@ -1036,7 +1091,9 @@ func (e *ringEngine[K, T, A, R]) advance(wm int64) {
 		k := (E - e.off - e.Z) / e.S
 		qmax, canPurge := e.purgeLimit(k)
 		if e.share {
-			e.rebuildAll(k)
+			if e.sub == nil {
+				e.rebuildAll(k)
+			}
 			e.next, e.purgeAt = e.fireShared(k, qmax, canPurge)
 			e.kE = max(e.kE, k+1)
 			continue

@@ -9,9 +9,10 @@ import (
 	"github.com/weirhq/weir/stream"
 )
 
-// TestSlidingShared: the two-stacks on-time firings of sliding windows emit
-// exactly the results (values, firings, order) of merging every pane per
-// firing, which Process keeps (keepsAll).
+// TestSlidingShared: the on-time firings of sliding windows, through
+// two-stacks or, for an aggregator that subtracts, through one sliding
+// aggregate per key, emit exactly the results (values, firings, order) of
+// merging every pane per firing, which Process keeps (keepsAll).
 func TestSlidingShared(t *testing.T) {
 	type cfg struct {
 		size, slide, off int64
@@ -31,16 +32,20 @@ func TestSlidingShared(t *testing.T) {
 		for seed := range 4 {
 			r := rand.New(rand.NewPCG(uint64(seed), uint64(i)))
 			steps := genSteps(r, 400+r.IntN(400), 1+r.IntN(12), 1+r.Int64N(15))
-			var outs [2][]Result[string, ns]
-			var outT [2][]int64
-			var lates [2][]stream.Event[ev]
-			for j, keepsAll := range []bool{false, true} {
-				h, err := newHarnessKeep(a, keepsAll, c.opts...)
+			var outs [3][]Result[string, ns]
+			var outT [3][]int64
+			var lates [3][]stream.Event[ev]
+			for j, mode := range []struct {
+				ag       Aggregator[ev, ns, ns]
+				keepsAll bool
+			}{{sumAgg{}, false}, {subAgg{}, false}, {sumAgg{}, true}} {
+				h, err := newHarnessAgg(a, mode.ag, mode.keepsAll, c.opts...)
 				if err != nil {
 					t.Fatal(err)
 				}
-				if got := h.e.(*ringEngine[string, ev, ns, ns]).share; got == keepsAll {
-					t.Fatalf("share %v with keepsAll %v", got, keepsAll)
+				re := h.e.(*ringEngine[string, ev, ns, ns])
+				if re.share == mode.keepsAll || (re.sub != nil) != (j == 1) {
+					t.Fatalf("mode %d: share %v, sub %v", j, re.share, re.sub != nil)
 				}
 				var batch []stream.Event[ev]
 				for _, s := range steps {
@@ -56,8 +61,10 @@ func TestSlidingShared(t *testing.T) {
 				h.e.advance(maxTime)
 				outs[j], outT[j], lates[j] = h.out, h.outT, h.late
 			}
-			if !slices.Equal(outs[0], outs[1]) || !slices.Equal(outT[0], outT[1]) || !slices.Equal(lates[0], lates[1]) {
-				t.Fatalf("%v %d opts seed %d: shared and merged results differ\nshared:\n%v\nmerged:\n%v", a, len(c.opts), seed, outs[0], outs[1])
+			for j, name := range []string{"two-stacks", "subtracting"} {
+				if !slices.Equal(outs[j], outs[2]) || !slices.Equal(outT[j], outT[2]) || !slices.Equal(lates[j], lates[2]) {
+					t.Fatalf("%v %d opts seed %d: %s and merged results differ\n%s:\n%v\nmerged:\n%v", a, len(c.opts), seed, name, name, outs[j], outs[2])
+				}
 			}
 		}
 	}
