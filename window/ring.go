@@ -476,7 +476,7 @@ func (e *ringEngine[K, T, A, R]) processChunk(b []stream.Event[T], ks *[lookAhea
 			rk.n = int32(q - rk.base + 1)
 			rk.curQ, rk.curOn = q, true
 			p = &rk.cur
-			if e.lazy {
+			if e.lazy && (p.init || p.has) {
 				e.clean(p)
 			}
 		} else {
@@ -710,7 +710,7 @@ func (e *ringEngine[K, T, A, R]) fireShared(k, qmax int64, canPurge bool) (nn, p
 	qe := hi // panes below qe end by end(k)
 	start, end := e.start(k), e.end(k)
 	next := e.end(k + 1)
-	ag, rs, cold, sfx, col, sub := e.ag, e.rs, e.cold, e.sfx, e.col, e.sub
+	ag, cold, sfx, col := e.ag, e.cold, e.sfx, e.col
 	nj := int64(len(sfx))
 	lastJ := int64(-1)
 	var sj, sj1 []pane[A] // sfx[lastJ], sfx[lastJ+1] (nil: none)
@@ -724,74 +724,50 @@ func (e *ringEngine[K, T, A, R]) fireShared(k, qmax int64, canPurge bool) (nn, p
 		back := &sl.back
 		var acc *A
 		var more bool // window k+1 holds an element below hi
-		if sub != nil {
-			if !sl.ok || sl.lo != lo || rk.tsB > hi {
-				// rebuild: back takes the window's panes afresh
-				sl.ok, sl.lo, sl.n, back.has = true, lo, 0, false
-				rk.tsB = lo
-			}
-			// the panes entering (not those of a gap between windows)
-			for q := max(rk.tsB, lo); q < hi; q++ {
-				if rk.holds(q) {
-					if p := e.at(rk, q); p.has {
-						if !back.has {
-							e.fresh(back)
-						}
-						ag.Merge(&back.acc, &p.acc)
-						sl.n++
-					}
-				}
-			}
+		if q := rk.tsB; hi == q+1 {
+			// one pane enters back
 			rk.tsB = hi
-			if back.has {
-				acc = &back.acc
-			}
-		} else {
-			if q := rk.tsB; hi == q+1 {
-				// one pane enters back
-				rk.tsB = hi
-				if rk.holds(q) {
-					var p *pane[A]
-					if rk.curOn && rk.curQ == q {
-						p = &rk.cur
-					} else {
-						p = e.at(rk, q)
-					}
-					if p.has {
-						if !back.has {
-							e.fresh(back)
-						}
-						ag.Merge(&back.acc, &p.acc)
-					}
+			if rk.holds(q) {
+				var p *pane[A]
+				if rk.curOn && rk.curQ == q {
+					p = &rk.cur
+				} else {
+					p = e.at(rk, q)
 				}
-			} else if hi > q {
-				e.mergePanes(back, rk, q, hi)
-				rk.tsB = hi
-			}
-			j := lo - sl.lo
-			if e.m != 1 {
-				j /= e.m
-			}
-			if j != lastJ {
-				lastJ, sj, sj1 = j, sfx[j], nil
-				if j+1 < nj {
-					sj1 = sfx[j+1]
+				if p.has {
+					if !back.has {
+						e.fresh(back)
+					}
+					ag.Merge(&back.acc, &p.acc)
 				}
 			}
-			s := &sj[id]
-			// window k+1 covers [lo+m, F), which is sfx[j+1], and back's panes
-			more = back.has || (sj1 != nil && sj1[id].has)
-			switch {
-			case s.has && back.has:
-				// sfx[j] serves window k only (windows fire in order, and a
-				// rebuild starts afresh), so it takes back's panes in place.
-				ag.Merge(&s.acc, &back.acc)
-				acc = &s.acc
-			case s.has:
-				acc = &s.acc
-			case back.has:
-				acc = &back.acc
+		} else if hi > q {
+			e.mergePanes(back, rk, q, hi)
+			rk.tsB = hi
+		}
+		j := lo - sl.lo
+		if e.m != 1 {
+			j /= e.m
+		}
+		if j != lastJ {
+			lastJ, sj, sj1 = j, sfx[j], nil
+			if j+1 < nj {
+				sj1 = sfx[j+1]
 			}
+		}
+		s := &sj[id]
+		// window k+1 covers [lo+m, F), which is sfx[j+1], and back's panes
+		more = back.has || (sj1 != nil && sj1[id].has)
+		switch {
+		case s.has && back.has:
+			// sfx[j] serves window k only (windows fire in order, and a
+			// rebuild starts afresh), so it takes back's panes in place.
+			ag.Merge(&s.acc, &back.acc)
+			acc = &s.acc
+		case s.has:
+			acc = &s.acc
+		case back.has:
+			acc = &back.acc
 		}
 		if acc != nil {
 			// e.emit(c.key, start, end, acc, OnTime), inline
@@ -808,75 +784,8 @@ func (e *ringEngine[K, T, A, R]) fireShared(k, qmax int64, canPurge bool) (nn, p
 				e.out(Result[K, R]{Key: c.key, Start: start, End: end, Value: v, Firing: OnTime}, end-1)
 			}
 		}
-		if sub != nil {
-			// the panes leaving: those of window k not in window k+1
-			for q := lo; q < min(lo+e.m, hi); q++ {
-				if rk.holds(q) {
-					if p := e.at(rk, q); p.has {
-						sub.Subtract(&back.acc, &p.acc)
-						sl.n--
-					}
-				}
-			}
-			sl.lo = lo + e.m
-			back.has = sl.n > 0
-			more = back.has
-		}
-		if canPurge {
-			// purgeTo(rk, qmax), inline for a dense key dropped lazily
-			if rk.ring != nil || !e.lazy {
-				e.purgeTo(rk, qmax)
-			} else if d := qmax + 1 - rk.base; d > 0 && rk.n > 0 {
-				d = min(d, int64(rk.n))
-				if rk.curOn && rk.curQ >= rk.base && rk.curQ < rk.base+d {
-					rk.curOn = false // cur is stale, like a dropped slot
-				}
-				rk.base += d
-				rk.n -= int32(d)
-			}
-		}
-		if rk.n == 0 {
-			e.release(rk)
-			continue
-		}
-		if rk.curOn && rk.curQ < qe {
-			// complete: make room for the key's next pane (retire, inline)
-			rk.curOn = false
-			var p *pane[A]
-			if rk.ring == nil {
-				p = &e.column(rk.curQ)[id]
-			} else {
-				p = e.at(rk, rk.curQ)
-			}
-			if e.plain {
-				*p, rk.cur = rk.cur, pane[A]{}
-			} else {
-				*p, rk.cur = rk.cur, *p
-			}
-		}
-		if x := rk.base + int64(rk.n) + int64(rk.cln); x == qe-1 && qe-rk.base <= int64(e.room(rk)) {
-			// The key had no element in pane qe-1: empty its slot now
-			// (keys are visited in order), so that the key's next
-			// element, likely in pane qe, takes cur without touching it.
-			var p *pane[A]
-			if rk.ring == nil {
-				p = &e.column(x)[id]
-			} else {
-				p = e.at(rk, x)
-			}
-			if e.lazy && (p.init || p.has) {
-				// e.clean(p), inline
-				if p.init {
-					if rs != nil {
-						rs.Reset(&p.acc)
-					} else {
-						var zero A
-						p.acc, p.init = zero, false
-					}
-				}
-				p.has = false
-			}
-			rk.cln++
+		if !e.settle(rk, qe, qmax, canPurge) {
+			continue // released
 		}
 		if !more {
 			nn = min(nn, e.nextEnd(rk, k))
@@ -893,6 +802,144 @@ func (e *ringEngine[K, T, A, R]) fireShared(k, qmax int64, canPurge bool) (nn, p
 		pa = satAdd(e.end(e.kHi(minBase))-1, e.L)
 	}
 	return nn, pa
+}
+
+// settle does for key rk what follows the on-time firing of the window
+// ending with pane qe-1 (fireShared, fireSub): purge up to pane qmax if
+// canPurge, release the key if it holds nothing more (then it returns
+// false), retire its cur if complete, and empty ahead the slot of pane
+// qe-1 if the key had no element there.
+func (e *ringEngine[K, T, A, R]) settle(rk *rkey[K, A], qe, qmax int64, canPurge bool) bool {
+	if canPurge {
+		// purgeTo(rk, qmax), inline for a dense key dropped lazily
+		if rk.ring != nil || !e.lazy {
+			e.purgeTo(rk, qmax)
+		} else if d := qmax + 1 - rk.base; d > 0 && rk.n > 0 {
+			d = min(d, int64(rk.n))
+			if rk.curOn && rk.curQ >= rk.base && rk.curQ < rk.base+d {
+				rk.curOn = false // cur is stale, like a dropped slot
+			}
+			rk.base += d
+			rk.n -= int32(d)
+		}
+	}
+	if rk.n == 0 {
+		e.release(rk)
+		return false
+	}
+	if rk.curOn && rk.curQ < qe {
+		e.retire(rk) // complete: make room for the key's next pane
+	}
+	if x := rk.base + int64(rk.n) + int64(rk.cln); x == qe-1 && qe-rk.base <= int64(e.room(rk)) {
+		// The key had no element in pane qe-1: empty its slot now
+		// (keys are visited in order), so that the key's next
+		// element, likely in pane qe, takes cur without touching it.
+		var p *pane[A]
+		if rk.ring == nil {
+			p = &e.column(x)[rk.id]
+		} else {
+			p = e.at(rk, x)
+		}
+		if e.plain {
+			*p = pane[A]{} // a store, without reading the slot
+		} else if e.lazy && (p.init || p.has) {
+			e.clean(p)
+		}
+		rk.cln++
+	}
+	return true
+}
+
+// fireSub is fireShared for an aggregator that subtracts (e.sub; see
+// slideState): for every active key, the panes entering window k are merged
+// into back, back is emitted, and the panes leaving (those not in window
+// k+1) are subtracted from it; then settle. A key whose state does not
+// cover the window's start is rebuilt by merging the window's panes. It
+// returns what fireShared does.
+func (e *ringEngine[K, T, A, R]) fireSub(k, qmax int64, canPurge bool) (nn, pa int64) {
+	lo := k * e.m
+	hi := lo + e.w
+	lhi := min(lo+e.m, hi) // panes [lo, lhi) leave
+	start, end := e.start(k), e.end(k)
+	next := e.end(k + 1)
+	nn = maxTime
+	minBase := int64(maxTime)
+	for i := 0; i < len(e.active); {
+		rk := e.active[i]
+		c := &e.cold[rk.id]
+		sl := &c.sl
+		if !sl.ok || sl.lo != lo || rk.tsB > hi {
+			sl.ok, sl.lo, sl.n, sl.back.has = true, lo, 0, false
+			rk.tsB = lo
+		}
+		if q := rk.tsB; q == hi-1 && rk.curOn && rk.curQ == q {
+			// the common case: the one pane entering is the key's cur
+			if rk.cur.has {
+				e.subEnter(sl, &rk.cur)
+			}
+		} else {
+			// the panes entering (not those of a gap between windows)
+			for q := max(q, lo); q < hi; q++ {
+				if rk.holds(q) {
+					if p := e.at(rk, q); p.has {
+						e.subEnter(sl, p)
+					}
+				}
+			}
+		}
+		rk.tsB = hi
+		if sl.n > 0 {
+			// e.emit(c.key, start, end, acc, OnTime), inline
+			acc := &sl.back.acc
+			var v R
+			if e.result != nil {
+				v = e.result(c.key, start, end, acc)
+			} else {
+				v = e.ag.Result(acc)
+			}
+			if e.col != nil {
+				r := e.col.Append(end - 1)
+				r.Key, r.Start, r.End, r.Value, r.Firing = c.key, start, end, v, OnTime
+			} else {
+				e.out(Result[K, R]{Key: c.key, Start: start, End: end, Value: v, Firing: OnTime}, end-1)
+			}
+		}
+		for q := lo; q < lhi; q++ {
+			if rk.holds(q) {
+				if p := e.at(rk, q); p.has {
+					e.sub.Subtract(&sl.back.acc, &p.acc)
+					sl.n--
+				}
+			}
+		}
+		sl.lo = lo + e.m
+		sl.back.has = sl.n > 0
+		more := sl.back.has // window k+1 holds an element below hi
+		if !e.settle(rk, hi, qmax, canPurge) {
+			continue // released
+		}
+		if more {
+			nn = min(nn, next)
+		} else {
+			nn = min(nn, e.nextEnd(rk, k))
+		}
+		minBase = min(minBase, rk.base)
+		i++
+	}
+	pa = maxTime
+	if minBase != maxTime {
+		pa = satAdd(e.end(e.kHi(minBase))-1, e.L)
+	}
+	return nn, pa
+}
+
+// subEnter merges pane p, which holds an element, into sl.back.
+func (e *ringEngine[K, T, A, R]) subEnter(sl *slideState[A], p *pane[A]) {
+	if !sl.back.has {
+		e.fresh(&sl.back)
+	}
+	e.ag.Merge(&sl.back.acc, &p.acc)
+	sl.n++
 }
 
 // rebuildAll rebuilds, ahead of the on-time firing of window k, the
@@ -1091,10 +1138,12 @@ func (e *ringEngine[K, T, A, R]) advance(wm int64) {
 		k := (E - e.off - e.Z) / e.S
 		qmax, canPurge := e.purgeLimit(k)
 		if e.share {
-			if e.sub == nil {
+			if e.sub != nil {
+				e.next, e.purgeAt = e.fireSub(k, qmax, canPurge)
+			} else {
 				e.rebuildAll(k)
+				e.next, e.purgeAt = e.fireShared(k, qmax, canPurge)
 			}
-			e.next, e.purgeAt = e.fireShared(k, qmax, canPurge)
 			e.kE = max(e.kE, k+1)
 			continue
 		}
@@ -1103,28 +1152,8 @@ func (e *ringEngine[K, T, A, R]) advance(wm int64) {
 		for i := 0; i < len(e.active); {
 			rk := e.active[i]
 			e.emitWindow(rk, k, OnTime)
-			if canPurge {
-				e.purgeTo(rk, qmax)
-			}
-			if rk.n == 0 {
-				e.release(rk)
-				continue
-			}
-			if rk.curOn && rk.curQ < qe {
-				// complete: make room for the key's next pane
-				e.retire(rk)
-			}
-			if x := rk.base + int64(rk.n) + int64(rk.cln); x == qe-1 && qe-rk.base <= int64(e.room(rk)) {
-				// The key had no element in pane qe-1: empty its slot now
-				// (keys are visited in order), so that the key's next
-				// element, likely in pane qe, takes cur without touching it.
-				if rk.ring == nil {
-					e.column(x)
-				}
-				if e.lazy {
-					e.clean(e.at(rk, x))
-				}
-				rk.cln++
+			if !e.settle(rk, qe, qmax, canPurge) {
+				continue // released
 			}
 			nn = min(nn, e.nextEnd(rk, k))
 			// as the purgeAt sweep below computes it: this pass visits every key
