@@ -828,7 +828,13 @@ func (e *ringEngine[K, T, A, R]) settle(rk *rkey[K, A], qe, qmax int64, canPurge
 		return false
 	}
 	if rk.curOn && rk.curQ < qe {
-		e.retire(rk) // complete: make room for the key's next pane
+		// complete: make room for the key's next pane
+		if c := e.cols[rk.curQ&e.rmask]; c != nil && rk.ring == nil && e.plain {
+			// e.retire(rk), inline
+			c[rk.id], rk.cur, rk.curOn = rk.cur, pane[A]{}, false
+		} else {
+			e.retire(rk)
+		}
 	}
 	if x := rk.base + int64(rk.n) + int64(rk.cln); x == qe-1 && qe-rk.base <= int64(e.room(rk)) {
 		// The key had no element in pane qe-1: empty its slot now
@@ -862,24 +868,33 @@ func (e *ringEngine[K, T, A, R]) fireSub(k, qmax int64, canPurge bool) (nn, pa i
 	lhi := min(lo+e.m, hi) // panes [lo, lhi) leave
 	start, end := e.start(k), e.end(k)
 	next := e.end(k + 1)
+	// A key in the steady state (its state covers the window but for its
+	// cur, which is the pane entering; panes in the columns, dropped
+	// lazily, plain accumulators) takes a path with fewer checks: its
+	// leaving panes are below cur, so in their columns; purging stops
+	// below cur, so the key stays; retiring cur leaves no slot to empty
+	// ahead. Other keys go through at and settle.
+	fast := e.lazy && e.plain
+	var colCur []pane[A] // column of pane hi-1, allocated on first use
 	nn = maxTime
 	minBase := int64(maxTime)
 	for i := 0; i < len(e.active); {
 		rk := e.active[i]
 		c := &e.cold[rk.id]
 		sl := &c.sl
-		if !sl.ok || sl.lo != lo || rk.tsB > hi {
-			sl.ok, sl.lo, sl.n, sl.back.has = true, lo, 0, false
-			rk.tsB = lo
-		}
-		if q := rk.tsB; q == hi-1 && rk.curOn && rk.curQ == q {
-			// the common case: the one pane entering is the key's cur
+		steady := fast && sl.ok && sl.lo == lo && rk.tsB == hi-1 && rk.curOn && rk.curQ == hi-1 && rk.ring == nil
+		if steady {
 			if rk.cur.has {
 				e.subEnter(sl, &rk.cur)
 			}
 		} else {
+			if !sl.ok || sl.lo != lo || rk.tsB > hi {
+				// rebuild: back takes the window's panes afresh
+				sl.ok, sl.lo, sl.n, sl.back.has = true, lo, 0, false
+				rk.tsB = lo
+			}
 			// the panes entering (not those of a gap between windows)
-			for q := max(q, lo); q < hi; q++ {
+			for q := max(rk.tsB, lo); q < hi; q++ {
 				if rk.holds(q) {
 					if p := e.at(rk, q); p.has {
 						e.subEnter(sl, p)
@@ -904,18 +919,34 @@ func (e *ringEngine[K, T, A, R]) fireSub(k, qmax int64, canPurge bool) (nn, pa i
 				e.out(Result[K, R]{Key: c.key, Start: start, End: end, Value: v, Firing: OnTime}, end-1)
 			}
 		}
-		for q := lo; q < lhi; q++ {
-			if rk.holds(q) {
-				if p := e.at(rk, q); p.has {
-					e.sub.Subtract(&sl.back.acc, &p.acc)
-					sl.n--
-				}
+		for q := max(lo, rk.base); q < lhi; q++ {
+			var p *pane[A]
+			if steady {
+				p = &e.cols[q&e.rmask][rk.id]
+			} else if rk.holds(q) {
+				p = e.at(rk, q)
+			} else {
+				continue
+			}
+			if p.has {
+				e.sub.Subtract(&sl.back.acc, &p.acc)
+				sl.n--
 			}
 		}
 		sl.lo = lo + e.m
 		sl.back.has = sl.n > 0
 		more := sl.back.has // window k+1 holds an element below hi
-		if !e.settle(rk, hi, qmax, canPurge) {
+		if steady {
+			// settle, for a steady key
+			if d := qmax + 1 - rk.base; canPurge && d > 0 {
+				rk.base += d
+				rk.n -= int32(d)
+			}
+			if colCur == nil {
+				colCur = e.column(hi - 1)
+			}
+			colCur[rk.id], rk.cur, rk.curOn = rk.cur, pane[A]{}, false
+		} else if !e.settle(rk, hi, qmax, canPurge) {
 			continue // released
 		}
 		if more {
