@@ -868,24 +868,32 @@ func (e *ringEngine[K, T, A, R]) fireSub(k, qmax int64, canPurge bool) (nn, pa i
 	lhi := min(lo+e.m, hi) // panes [lo, lhi) leave
 	start, end := e.start(k), e.end(k)
 	next := e.end(k + 1)
-	// A key in the steady state (its state covers the window but for its
-	// cur, which is the pane entering; panes in the columns, dropped
-	// lazily, plain accumulators) takes a path with fewer checks: its
-	// leaving panes are below cur, so in their columns; purging stops
-	// below cur, so the key stays; retiring cur leaves no slot to empty
-	// ahead. Other keys go through at and settle.
+	// A dense key whose state covers the window but for the pane entering
+	// (the common case, with plain accumulators dropped lazily) has its
+	// panes in the columns, or in cur if cur is not leaving: it takes the
+	// path below, with settle inline. Other keys go through at and settle.
 	fast := e.lazy && e.plain
-	var colCur []pane[A] // column of pane hi-1, allocated on first use
+	var colLo []pane[A] // with m == 1, the column of the pane leaving
+	if e.m == 1 {
+		colLo = e.cols[lo&e.rmask]
+	}
 	nn = maxTime
 	minBase := int64(maxTime)
 	for i := 0; i < len(e.active); {
 		rk := e.active[i]
 		c := &e.cold[rk.id]
 		sl := &c.sl
-		steady := fast && sl.ok && sl.lo == lo && rk.tsB == hi-1 && rk.curOn && rk.curQ == hi-1 && rk.ring == nil
+		steady := fast && sl.ok && sl.lo == lo && rk.tsB == hi-1 && rk.ring == nil && (!rk.curOn || rk.curQ >= lhi)
 		if steady {
-			if rk.cur.has {
-				e.subEnter(sl, &rk.cur)
+			// the pane entering: cur, in its column, or not held
+			var p *pane[A]
+			if q := hi - 1; rk.curOn && rk.curQ == q {
+				p = &rk.cur
+			} else if rk.holds(q) {
+				p = &e.cols[q&e.rmask][rk.id]
+			}
+			if p != nil && p.has {
+				e.subEnter(sl, p)
 			}
 		} else {
 			if !sl.ok || sl.lo != lo || rk.tsB > hi {
@@ -919,35 +927,56 @@ func (e *ringEngine[K, T, A, R]) fireSub(k, qmax int64, canPurge bool) (nn, pa i
 				e.out(Result[K, R]{Key: c.key, Start: start, End: end, Value: v, Firing: OnTime}, end-1)
 			}
 		}
-		for q := max(lo, rk.base); q < lhi; q++ {
-			var p *pane[A]
-			if steady {
-				p = &e.cols[q&e.rmask][rk.id]
-			} else if rk.holds(q) {
-				p = e.at(rk, q)
-			} else {
-				continue
+		if steady && colLo != nil {
+			// the one pane leaving (m == 1), in its column if held
+			if lo >= rk.base && lo < rk.base+int64(rk.n) {
+				if p := &colLo[rk.id]; p.has {
+					e.sub.Subtract(&sl.back.acc, &p.acc)
+					sl.n--
+				}
 			}
-			if p.has {
-				e.sub.Subtract(&sl.back.acc, &p.acc)
-				sl.n--
+		} else {
+			for q := max(lo, rk.base); q < min(lhi, rk.base+int64(rk.n)); q++ {
+				var p *pane[A]
+				if steady {
+					p = &e.cols[q&e.rmask][rk.id] // below cur if any
+				} else {
+					p = e.at(rk, q)
+				}
+				if p.has {
+					e.sub.Subtract(&sl.back.acc, &p.acc)
+					sl.n--
+				}
 			}
 		}
 		sl.lo = lo + e.m
 		sl.back.has = sl.n > 0
 		more := sl.back.has // window k+1 holds an element below hi
-		if steady {
-			// settle, for a steady key
+		if !steady {
+			if !e.settle(rk, hi, qmax, canPurge) {
+				continue // released
+			}
+		} else {
+			// settle(rk, hi, qmax, canPurge), inline for a dense key
+			// with plain accumulators dropped lazily
 			if d := qmax + 1 - rk.base; canPurge && d > 0 {
+				// (cur, if any, is not purged: qmax < lhi <= curQ)
+				d = min(d, int64(rk.n))
 				rk.base += d
 				rk.n -= int32(d)
 			}
-			if colCur == nil {
-				colCur = e.column(hi - 1)
+			if rk.n == 0 {
+				e.release(rk)
+				continue
 			}
-			colCur[rk.id], rk.cur, rk.curOn = rk.cur, pane[A]{}, false
-		} else if !e.settle(rk, hi, qmax, canPurge) {
-			continue // released
+			if rk.curOn && rk.curQ < hi {
+				e.column(rk.curQ)[rk.id], rk.cur, rk.curOn = rk.cur, pane[A]{}, false
+			}
+			if x := rk.base + int64(rk.n) + int64(rk.cln); x == hi-1 && hi-rk.base <= int64(len(e.cols)) {
+				// no element in pane hi-1: empty its slot ahead (see settle)
+				e.column(x)[rk.id] = pane[A]{}
+				rk.cln++
+			}
 		}
 		if more {
 			nn = min(nn, next)
