@@ -419,6 +419,20 @@ func TestSubtractor(t *testing.T) {
 	if _, ok := Sum(func(e event) float64 { return e.Latency }).(Subtractor[float64]); ok {
 		t.Fatal("float Sum implements Subtractor")
 	}
+	// combinators subtract when all their parts do
+	byt := func(e event) int64 { return e.Bytes }
+	checkSubtract(t, Map(Count[event](), func(n int64) int64 { return 2 * n }), events(4, 300))
+	mean := func(s, n int64) int64 { return s / max(n, 1) }
+	checkSubtract(t, Combine2(Sum(byt), Count[event](), mean), events(5, 300))
+	checkSubtract(t, Combine3(Sum(byt), Count[event](), Sum(byt), func(a, b, c int64) [3]int64 { return [3]int64{a, b, c} }), events(6, 300))
+	checkSubtract(t, Combine4(Sum(byt), Count[event](), Sum(byt), Count[event](), func(a, b, c, d int64) [4]int64 { return [4]int64{a, b, c, d} }), events(7, 300))
+	lat := func(e event) float64 { return e.Latency }
+	if _, ok := Combine2(Sum(byt), Sum(lat), func(int64, float64) int { return 0 }).(Subtractor[Acc2[int64, float64]]); ok {
+		t.Fatal("Combine2 with a float Sum implements Subtractor")
+	}
+	if _, ok := Map(Max(byt), func(int64) int { return 0 }).(Subtractor[Extremum[int64]]); ok {
+		t.Fatal("Map of Max implements Subtractor")
+	}
 }
 
 func checkSubtract[R comparable, A any](t *testing.T, a Aggregator[event, A, R], vs []event) {

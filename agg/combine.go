@@ -102,8 +102,27 @@ func readPart[A any](src []byte, p part[A]) (A, []byte, error) {
 
 // Combine2 returns an Aggregator computing a and b in one pass and combining
 // their results with f (called by Result, on each firing).
+//
+// The combination implements Subtractor when a and b both do.
 func Combine2[T, A1, R1, A2, R2, R any](a Aggregator[T, A1, R1], b Aggregator[T, A2, R2], f func(R1, R2) R) Aggregator[T, Acc2[A1, A2], R] {
-	return comb2[T, A1, R1, A2, R2, R]{a, b, f, partOf(a), partOf(b)}
+	c := comb2[T, A1, R1, A2, R2, R]{a, b, f, partOf(a), partOf(b)}
+	sa, okA := a.(Subtractor[A1])
+	sb, okB := b.(Subtractor[A2])
+	if okA && okB {
+		return comb2Sub[T, A1, R1, A2, R2, R]{c, sa, sb}
+	}
+	return c
+}
+
+type comb2Sub[T, A1, R1, A2, R2, R any] struct {
+	comb2[T, A1, R1, A2, R2, R]
+	sa Subtractor[A1]
+	sb Subtractor[A2]
+}
+
+func (c comb2Sub[T, A1, R1, A2, R2, R]) Subtract(dst, src *Acc2[A1, A2]) {
+	c.sa.Subtract(&dst.A, &src.A)
+	c.sb.Subtract(&dst.B, &src.B)
 }
 
 type comb2[T, A1, R1, A2, R2, R any] struct {
@@ -150,9 +169,30 @@ func (c comb2[T, A1, R1, A2, R2, R]) DecodeAcc(src []byte) (Acc2[A1, A2], error)
 }
 
 // Combine3 returns an Aggregator computing a, b and c in one pass and
-// combining their results with f (called by Result, on each firing).
+// combining their results with f (called by Result, on each firing). It
+// implements Subtractor when a, b and c all do.
 func Combine3[T, A1, R1, A2, R2, A3, R3, R any](a Aggregator[T, A1, R1], b Aggregator[T, A2, R2], c Aggregator[T, A3, R3], f func(R1, R2, R3) R) Aggregator[T, Acc3[A1, A2, A3], R] {
-	return comb3[T, A1, R1, A2, R2, A3, R3, R]{a, b, c, f, partOf(a), partOf(b), partOf(c)}
+	x := comb3[T, A1, R1, A2, R2, A3, R3, R]{a, b, c, f, partOf(a), partOf(b), partOf(c)}
+	sa, okA := a.(Subtractor[A1])
+	sb, okB := b.(Subtractor[A2])
+	sc, okC := c.(Subtractor[A3])
+	if okA && okB && okC {
+		return comb3Sub[T, A1, R1, A2, R2, A3, R3, R]{x, sa, sb, sc}
+	}
+	return x
+}
+
+type comb3Sub[T, A1, R1, A2, R2, A3, R3, R any] struct {
+	comb3[T, A1, R1, A2, R2, A3, R3, R]
+	sa Subtractor[A1]
+	sb Subtractor[A2]
+	sc Subtractor[A3]
+}
+
+func (c comb3Sub[T, A1, R1, A2, R2, A3, R3, R]) Subtract(dst, src *Acc3[A1, A2, A3]) {
+	c.sa.Subtract(&dst.A, &src.A)
+	c.sb.Subtract(&dst.B, &src.B)
+	c.sc.Subtract(&dst.C, &src.C)
 }
 
 type comb3[T, A1, R1, A2, R2, A3, R3, R any] struct {
@@ -210,9 +250,33 @@ func (c comb3[T, A1, R1, A2, R2, A3, R3, R]) DecodeAcc(src []byte) (Acc3[A1, A2,
 }
 
 // Combine4 returns an Aggregator computing a, b, c and d in one pass and
-// combining their results with f (called by Result, on each firing).
+// combining their results with f (called by Result, on each firing). It
+// implements Subtractor when all four do.
 func Combine4[T, A1, R1, A2, R2, A3, R3, A4, R4, R any](a Aggregator[T, A1, R1], b Aggregator[T, A2, R2], c Aggregator[T, A3, R3], d Aggregator[T, A4, R4], f func(R1, R2, R3, R4) R) Aggregator[T, Acc4[A1, A2, A3, A4], R] {
-	return comb4[T, A1, R1, A2, R2, A3, R3, A4, R4, R]{a, b, c, d, f, partOf(a), partOf(b), partOf(c), partOf(d)}
+	x := comb4[T, A1, R1, A2, R2, A3, R3, A4, R4, R]{a, b, c, d, f, partOf(a), partOf(b), partOf(c), partOf(d)}
+	sa, okA := a.(Subtractor[A1])
+	sb, okB := b.(Subtractor[A2])
+	sc, okC := c.(Subtractor[A3])
+	sd, okD := d.(Subtractor[A4])
+	if okA && okB && okC && okD {
+		return comb4Sub[T, A1, R1, A2, R2, A3, R3, A4, R4, R]{x, sa, sb, sc, sd}
+	}
+	return x
+}
+
+type comb4Sub[T, A1, R1, A2, R2, A3, R3, A4, R4, R any] struct {
+	comb4[T, A1, R1, A2, R2, A3, R3, A4, R4, R]
+	sa Subtractor[A1]
+	sb Subtractor[A2]
+	sc Subtractor[A3]
+	sd Subtractor[A4]
+}
+
+func (c comb4Sub[T, A1, R1, A2, R2, A3, R3, A4, R4, R]) Subtract(dst, src *Acc4[A1, A2, A3, A4]) {
+	c.sa.Subtract(&dst.A, &src.A)
+	c.sb.Subtract(&dst.B, &src.B)
+	c.sc.Subtract(&dst.C, &src.C)
+	c.sd.Subtract(&dst.D, &src.D)
 }
 
 type comb4[T, A1, R1, A2, R2, A3, R3, A4, R4, R any] struct {
@@ -282,10 +346,21 @@ func (c comb4[T, A1, R1, A2, R2, A3, R3, A4, R4, R]) DecodeAcc(src []byte) (Acc4
 
 // Map returns an Aggregator like a whose result is f of a's result (called by
 // Result, on each firing). It implements Resetter and Codec as a does
-// (failing with ErrNoCodec if a has no Codec).
+// (failing with ErrNoCodec if a has no Codec), and Subtractor if a does.
 func Map[T, A, R, S any](a Aggregator[T, A, R], f func(R) S) Aggregator[T, A, S] {
-	return mapAgg[T, A, R, S]{a, f, partOf(a)}
+	m := mapAgg[T, A, R, S]{a, f, partOf(a)}
+	if s, ok := a.(Subtractor[A]); ok {
+		return mapSubAgg[T, A, R, S]{m, s}
+	}
+	return m
 }
+
+type mapSubAgg[T, A, R, S any] struct {
+	mapAgg[T, A, R, S]
+	s Subtractor[A]
+}
+
+func (m mapSubAgg[T, A, R, S]) Subtract(dst, src *A) { m.s.Subtract(dst, src) }
 
 type mapAgg[T, A, R, S any] struct {
 	a Aggregator[T, A, R]
