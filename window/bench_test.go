@@ -180,6 +180,21 @@ func BenchmarkSlidingCount(b *testing.B) {
 	})
 }
 
+// BenchmarkSlidingMax is BenchmarkSlidingCount with agg.Max, which cannot
+// subtract (agg.Subtractor): its sliding windows keep two-stacks partial
+// merges instead of one aggregate per key.
+func BenchmarkSlidingMax(b *testing.B) {
+	user := func(e bev) uint32 { return e.User }
+	b.Run("10s/1s", func(b *testing.B) {
+		benchData()
+		benchPipeline(b, benchEvents, Sliding(10*time.Second, time.Second), agg.Max(user))
+	})
+	b.Run("60m/1m", func(b *testing.B) {
+		benchData()
+		benchPipeline(b, benchEvents, Sliding(time.Hour, time.Minute), agg.Max(user))
+	})
+}
+
 // BenchmarkSessionCount: 1,000 of the 10,000 keys are active in each
 // minute (rotating), so sessions (gap 30s) last about a minute and close.
 func BenchmarkSessionCount(b *testing.B) {
