@@ -70,6 +70,23 @@ func (c *Collector[T]) Append(ts int64) *T {
 	return &e.Value
 }
 
+// EmitBatch emits the elements of b, after those emitted before, as one
+// batch handed to the next stage without a copy or a call per element: for
+// operators that build their output in bulk. The next stage owns b during
+// the call and may rewrite it in place (see Operator.ProcessBatch), so the
+// caller may reuse b's memory once EmitBatch returns but not rely on its
+// content. EmitBatch may be called where EmitAt may.
+func (c *Collector[T]) EmitBatch(b []Event[T]) {
+	if len(b) == 0 {
+		return
+	}
+	c.flush()
+	if c.meta != nil {
+		c.meta.out.Add(uint64(len(b)))
+	}
+	c.next.batch(b)
+}
+
 // SetTime sets the default event time of Emit.
 func (c *Collector[T]) SetTime(ts int64) { c.ts = ts }
 

@@ -57,3 +57,26 @@ func TestCollectorAppend(t *testing.T) {
 		t.Fatalf("zero Collector: %v", rec.batches)
 	}
 }
+
+// TestCollectorEmitBatch: a batch given to EmitBatch follows what was
+// emitted before it, whole, and what is emitted after it follows it.
+func TestCollectorEmitBatch(t *testing.T) {
+	rec := &batchInlet[int]{}
+	c := &Collector[int]{buf: make([]Event[int], 0, 4), size: 4, next: rec}
+	c.EmitAt(1, 1)
+	c.EmitBatch([]Event[int]{{Value: 2, Time: 2}, {Value: 3, Time: 3}, {Value: 4, Time: 4}, {Value: 5, Time: 5}, {Value: 6, Time: 6}})
+	c.EmitBatch(nil)
+	c.EmitAt(7, 7)
+	c.flush()
+	var got []int
+	var sizes []int
+	for _, b := range rec.batches {
+		sizes = append(sizes, len(b))
+		for _, e := range b {
+			got = append(got, e.Value)
+		}
+	}
+	if !slices.Equal(got, []int{1, 2, 3, 4, 5, 6, 7}) || !slices.Equal(sizes, []int{1, 5, 1}) {
+		t.Fatalf("got %v in batches of %v", got, sizes)
+	}
+}
