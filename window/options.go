@@ -22,6 +22,9 @@ type config struct {
 	// aheadKeys overrides lookAheadKeys when > 0 (tests run the oracle
 	// through both paths of process).
 	aheadKeys int
+	// results overrides resultBatch when > 0 (tests hand fireSub's results
+	// on in batches of a few).
+	results int
 }
 
 // aheadFrom returns e.cfg's look-ahead threshold.

@@ -233,6 +233,8 @@ func TestOracle(t *testing.T) {
 					// look keys up ahead (see ringEngine.process) from the
 					// first key on, as with many keys
 					opts = append(opts, optionFunc(func(c *config) { c.aheadKeys = 1 }))
+					// and hand fireSub's results on a few at a time
+					opts = append(opts, optionFunc(func(c *config) { c.results = 1 + seed%3 }))
 				}
 				// seeds 2, 3 mod 4: an aggregator that subtracts, so sliding
 				// windows slide one aggregate per key (else two-stacks)
