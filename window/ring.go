@@ -481,10 +481,13 @@ func (e *ringEngine[K, T, A, R]) processChunk(b []stream.Event[T], ks *[lookAhea
 		var p *pane[A]
 		if rk.holds(q) {
 			p = e.at(rk, q)
-		} else if top := rk.base + int64(rk.n); q >= top && q <= top+int64(rk.cln) && rk.n > 0 && !rk.curOn && rk.ring == nil && q-rk.base < int64(len(e.cols)) {
+		} else if top := rk.base + int64(rk.n); q >= top && q <= top+int64(rk.cln) && rk.n > 0 && rk.ring == nil && q-rk.base < int64(len(e.cols)) {
 			// a pane above the held ones whose slots up to it are known
-			// empty, cur free (a firing retired it), as with sliding
-			// windows: slot(rk, q), inline
+			// empty, as with sliding windows: slot(rk, q), inline. cur,
+			// unless a firing retired it already, goes to its slot.
+			if rk.curOn {
+				e.retire(rk)
+			}
 			rk.cln = int32(max(0, top+int64(rk.cln)-(q+1)))
 			rk.n = int32(q - rk.base + 1)
 			rk.curQ, rk.curOn = q, true
