@@ -910,7 +910,12 @@ func (e *ringEngine[K, T, A, R]) fireSub(k, qmax int64, canPurge bool) (nn, pa i
 				p = &e.cols[q&e.rmask][rk.id]
 			}
 			if p != nil && p.has {
-				e.subEnter(sl, p)
+				// e.subEnter(sl, p), inline
+				if !sl.back.has {
+					e.fresh(&sl.back)
+				}
+				e.ag.Merge(&sl.back.acc, &p.acc)
+				sl.n++
 			}
 		} else {
 			if !sl.ok || sl.lo != lo || rk.tsB > hi {
