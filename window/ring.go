@@ -878,72 +878,68 @@ func (e *ringEngine[K, T, A, R]) settle(rk *rkey[K, A], qe, qmax int64, canPurge
 // k+1) are subtracted from it; then settle. A key whose state does not
 // cover the window's start is rebuilt by merging the window's panes. It
 // returns what fireShared does.
+//
+// The common case has a path of its own, inline: with m == 1, a dense key
+// with plain accumulators dropped lazily whose state covers the window
+// but for the one pane entering (cur, in its column, or not held) and
+// whose cur, if any, is not leaving. Its leaving pane is then in its
+// column, purging stops below cur, and settle is simpler. Other keys go
+// through fireSubKey.
 func (e *ringEngine[K, T, A, R]) fireSub(k, qmax int64, canPurge bool) (nn, pa int64) {
 	lo := k * e.m
 	hi := lo + e.w
-	lhi := min(lo+e.m, hi) // panes [lo, lhi) leave
 	start, end := e.start(k), e.end(k)
 	next := e.end(k + 1)
-	// A dense key whose state covers the window but for the pane entering
-	// (the common case, with plain accumulators dropped lazily) has its
-	// panes in the columns, or in cur if cur is not leaving: it takes the
-	// path below, with settle inline. Other keys go through at and settle.
-	fast := e.lazy && e.plain
-	rb := e.results[:0]
-	var colLo []pane[A] // with m == 1, the column of the pane leaving
+	var colLo []pane[A] // the column of the pane leaving (m == 1)
 	if e.m == 1 {
 		colLo = e.cols[lo&e.rmask]
 	}
+	fast := colLo != nil && e.lazy && e.plain
+	var colCur []pane[A] // the column of pane hi-1, allocated on first use
+	rb := e.results[:0]
 	nn = maxTime
 	minBase := int64(maxTime)
 	for i := 0; i < len(e.active); {
 		rk := e.active[i]
 		c := &e.cold[rk.id]
 		sl := &c.sl
-		steady := fast && sl.ok && sl.lo == lo && rk.tsB == hi-1 && rk.ring == nil && (!rk.curOn || rk.curQ >= lhi)
-		if steady {
-			// the pane entering: cur, in its column, or not held
-			var p *pane[A]
-			if q := hi - 1; rk.curOn && rk.curQ == q {
-				p = &rk.cur
-			} else if rk.holds(q) {
-				p = &e.cols[q&e.rmask][rk.id]
+		if !fast || !sl.ok || sl.lo != lo || rk.tsB != hi-1 || rk.ring != nil || (rk.curOn && rk.curQ <= lo) {
+			e.results = rb
+			kn, kept := e.fireSubKey(rk, c, k, qmax, canPurge)
+			rb = e.results
+			if !kept {
+				continue // released
 			}
-			if p != nil && p.has {
-				// e.subEnter(sl, p), inline
-				if !sl.back.has {
-					e.fresh(&sl.back)
-				}
-				e.ag.Merge(&sl.back.acc, &p.acc)
-				sl.n++
+			nn = min(nn, kn)
+			minBase = min(minBase, rk.base)
+			i++
+			continue
+		}
+		// the pane entering: cur, in its column, or not held
+		var p *pane[A]
+		if q := hi - 1; rk.curOn && rk.curQ == q {
+			p = &rk.cur
+		} else if rk.holds(q) {
+			p = &e.cols[q&e.rmask][rk.id]
+		}
+		if p != nil && p.has {
+			// e.subEnter(sl, p), inline
+			if !sl.back.has {
+				e.fresh(&sl.back)
 			}
-		} else {
-			if !sl.ok || sl.lo != lo || rk.tsB > hi {
-				// rebuild: back takes the window's panes afresh
-				sl.ok, sl.lo, sl.n, sl.back.has = true, lo, 0, false
-				rk.tsB = lo
-			}
-			// the panes entering (not those of a gap between windows)
-			for q := max(rk.tsB, lo); q < hi; q++ {
-				if rk.holds(q) {
-					if p := e.at(rk, q); p.has {
-						e.subEnter(sl, p)
-					}
-				}
-			}
+			e.ag.Merge(&sl.back.acc, &p.acc)
+			sl.n++
 		}
 		rk.tsB = hi
 		if sl.n > 0 {
-			// e.emit(c.key, start, end, acc, OnTime), inline
-			acc := &sl.back.acc
+			// e.subEmit(c.key, start, end, &sl.back.acc), inline
 			var v R
 			if e.result != nil {
-				v = e.result(c.key, start, end, acc)
+				v = e.result(c.key, start, end, &sl.back.acc)
 			} else {
-				v = e.ag.Result(acc)
+				v = e.ag.Result(&sl.back.acc)
 			}
 			if e.col != nil {
-				// into rb, handed on in bulk (Append is a call a result)
 				if len(rb) == cap(rb) {
 					e.col.EmitBatch(rb)
 					rb = rb[:0]
@@ -956,56 +952,39 @@ func (e *ringEngine[K, T, A, R]) fireSub(k, qmax int64, canPurge bool) (nn, pa i
 				e.out(Result[K, R]{Key: c.key, Start: start, End: end, Value: v, Firing: OnTime}, end-1)
 			}
 		}
-		if steady && colLo != nil {
-			// the one pane leaving (m == 1), in its column if held
-			if lo >= rk.base && lo < rk.base+int64(rk.n) {
-				if p := &colLo[rk.id]; p.has {
-					e.sub.Subtract(&sl.back.acc, &p.acc)
-					sl.n--
-				}
-			}
-		} else {
-			for q := max(lo, rk.base); q < min(lhi, rk.base+int64(rk.n)); q++ {
-				var p *pane[A]
-				if steady {
-					p = &e.cols[q&e.rmask][rk.id] // below cur if any
-				} else {
-					p = e.at(rk, q)
-				}
-				if p.has {
-					e.sub.Subtract(&sl.back.acc, &p.acc)
-					sl.n--
-				}
+		// the pane leaving, in its column if held
+		if lo >= rk.base && lo < rk.base+int64(rk.n) {
+			if p := &colLo[rk.id]; p.has {
+				e.sub.Subtract(&sl.back.acc, &p.acc)
+				sl.n--
 			}
 		}
-		sl.lo = lo + e.m
+		sl.lo = lo + 1
 		sl.back.has = sl.n > 0
 		more := sl.back.has // window k+1 holds an element below hi
-		if !steady {
-			if !e.settle(rk, hi, qmax, canPurge) {
-				continue // released
+		// settle(rk, hi, qmax, canPurge), for this key: purging stops
+		// below cur (qmax <= lo < curQ), and cur, if complete, is pane hi-1
+		if d := qmax + 1 - rk.base; canPurge && d > 0 {
+			d = min(d, int64(rk.n))
+			rk.base += d
+			rk.n -= int32(d)
+		}
+		if rk.n == 0 {
+			e.release(rk)
+			continue
+		}
+		if rk.curOn && rk.curQ == hi-1 {
+			if colCur == nil {
+				colCur = e.column(hi - 1)
 			}
-		} else {
-			// settle(rk, hi, qmax, canPurge), inline for a dense key
-			// with plain accumulators dropped lazily
-			if d := qmax + 1 - rk.base; canPurge && d > 0 {
-				// (cur, if any, is not purged: qmax < lhi <= curQ)
-				d = min(d, int64(rk.n))
-				rk.base += d
-				rk.n -= int32(d)
-			}
-			if rk.n == 0 {
-				e.release(rk)
-				continue
-			}
-			if rk.curOn && rk.curQ < hi {
-				e.column(rk.curQ)[rk.id], rk.cur, rk.curOn = rk.cur, pane[A]{}, false
-			}
-			if x := rk.base + int64(rk.n) + int64(rk.cln); x == hi-1 && hi-rk.base <= int64(len(e.cols)) {
-				// no element in pane hi-1: empty its slot ahead (see settle)
-				e.column(x)[rk.id] = pane[A]{}
-				rk.cln++
-			}
+			colCur[rk.id], rk.cur, rk.curOn = rk.cur, pane[A]{}, false
+		} else if rk.curOn && rk.curQ < hi {
+			e.retire(rk) // (not expected: cur is at least pane hi-1)
+		}
+		if x := rk.base + int64(rk.n) + int64(rk.cln); x == hi-1 && hi-rk.base <= int64(len(e.cols)) {
+			// no element in pane hi-1: empty its slot ahead (see settle)
+			e.column(x)[rk.id] = pane[A]{}
+			rk.cln++
 		}
 		if more {
 			nn = min(nn, next)
@@ -1024,6 +1003,72 @@ func (e *ringEngine[K, T, A, R]) fireSub(k, qmax int64, canPurge bool) (nn, pa i
 		pa = satAdd(e.end(e.kHi(minBase))-1, e.L)
 	}
 	return nn, pa
+}
+
+// fireSubKey is fireSub's general path for key rk (its cold state c): it
+// returns the end of the key's next window due (see fireShared) and
+// whether the key is kept (false: settle released it). Results go to
+// e.results.
+func (e *ringEngine[K, T, A, R]) fireSubKey(rk *rkey[K, A], c *ckey[K, A], k, qmax int64, canPurge bool) (int64, bool) {
+	lo := k * e.m
+	hi := lo + e.w
+	sl := &c.sl
+	if !sl.ok || sl.lo != lo || rk.tsB > hi {
+		// rebuild: back takes the window's panes afresh
+		sl.ok, sl.lo, sl.n, sl.back.has = true, lo, 0, false
+		rk.tsB = lo
+	}
+	// the panes entering (not those of a gap between windows)
+	for q := max(rk.tsB, lo); q < hi; q++ {
+		if rk.holds(q) {
+			if p := e.at(rk, q); p.has {
+				e.subEnter(sl, p)
+			}
+		}
+	}
+	rk.tsB = hi
+	if sl.n > 0 {
+		e.subEmit(c.key, e.start(k), e.end(k), &sl.back.acc)
+	}
+	// the panes leaving: those of window k not in window k+1
+	for q := max(lo, rk.base); q < min(lo+e.m, hi, rk.base+int64(rk.n)); q++ {
+		if p := e.at(rk, q); p.has {
+			e.sub.Subtract(&sl.back.acc, &p.acc)
+			sl.n--
+		}
+	}
+	sl.lo = lo + e.m
+	sl.back.has = sl.n > 0
+	more := sl.back.has // window k+1 holds an element below hi
+	if !e.settle(rk, hi, qmax, canPurge) {
+		return 0, false
+	}
+	if more {
+		return e.end(k + 1), true
+	}
+	return e.nextEnd(rk, k), true
+}
+
+// subEmit emits the on-time result of window [start, end) of key k with
+// accumulator acc through e.results (handed on in batches: a call of
+// Collector.Append per result costs more).
+func (e *ringEngine[K, T, A, R]) subEmit(k K, start, end int64, acc *A) {
+	var v R
+	if e.result != nil {
+		v = e.result(k, start, end, acc)
+	} else {
+		v = e.ag.Result(acc)
+	}
+	if e.col == nil {
+		e.out(Result[K, R]{Key: k, Start: start, End: end, Value: v, Firing: OnTime}, end-1)
+		return
+	}
+	if len(e.results) == cap(e.results) {
+		e.col.EmitBatch(e.results)
+		e.results = e.results[:0]
+	}
+	e.results = append(e.results, stream.Event[Result[K, R]]{
+		Value: Result[K, R]{Key: k, Start: start, End: end, Value: v, Firing: OnTime}, Time: end - 1})
 }
 
 // subEnter merges pane p, which holds an element, into sl.back.
