@@ -117,6 +117,42 @@ func ExampleAggregator_merge() {
 	// Output: 33
 }
 
+// Aggregators whose Merge can be undone implement Subtractor: a sliding
+// window then keeps one aggregate per key, adds the panes entering and
+// subtracts those leaving. A mean of integers keeps that path when built
+// from Sum and Count; a mean of floats (agg.Mean) cannot subtract.
+func ExampleSubtractor() {
+	ms := func(r Req) int64 { return int64(r.Latency) }
+	mean := agg.Combine2(agg.Sum(ms), agg.Count[Req](), func(sum, n int64) float64 {
+		return float64(sum) / float64(n)
+	})
+	s, ok := mean.(agg.Subtractor[agg.Acc2[int64, int64]])
+	fmt.Println("subtracts:", ok)
+	// panes of two requests each, slid over: [0,1], then [1,2]
+	pane := func(rs []Req) agg.Acc2[int64, int64] {
+		acc := mean.Init()
+		for _, r := range rs {
+			mean.Add(&acc, r, r.At.UnixNano())
+		}
+		return acc
+	}
+	p0, p1, p2 := pane(reqs[0:2]), pane(reqs[2:4]), pane(reqs[4:5])
+	w := mean.Init()
+	mean.Merge(&w, &p0)
+	mean.Merge(&w, &p1)
+	fmt.Println(mean.Result(&w))
+	mean.Merge(&w, &p2)
+	s.Subtract(&w, &p0)
+	fmt.Println(mean.Result(&w))
+	_, ok = agg.Mean(func(r Req) float64 { return r.Latency }).(agg.Subtractor[agg.Moments])
+	fmt.Println("float mean subtracts:", ok)
+	// Output:
+	// subtracts: true
+	// 36.25
+	// 41
+	// float mean subtracts: false
+}
+
 // Accumulators serialize for checkpoints.
 func ExampleCodec() {
 	a := agg.Distinct(func(r Req) string { return r.User })
