@@ -55,6 +55,8 @@ func (c *Collector[T]) EmitAt(v T, ts int64) {
 // Append may be called where EmitAt may; the element is pushed downstream
 // with the rest of the batch.
 func (c *Collector[T]) Append(ts int64) *T {
+	// EmitAt's first half, not shared: EmitAt through Append (a call more)
+	// made the join pipelines 6 to 16 % slower.
 	n := len(c.buf)
 	if n >= c.size && n > 0 {
 		c.flush()
