@@ -978,7 +978,10 @@ func (e *ringEngine[K, T, A, R]) fireSub(k, qmax int64, canPurge bool) (nn, pa i
 		}
 		if x := rk.base + int64(rk.n) + int64(rk.cln); x == hi-1 && hi-rk.base <= int64(len(e.cols)) {
 			// no element in pane hi-1: empty its slot ahead (see settle)
-			e.column(x)[rk.id] = pane[A]{}
+			if colCur == nil {
+				colCur = e.column(hi - 1)
+			}
+			colCur[rk.id] = pane[A]{}
 			rk.cln++
 		}
 		if more {
