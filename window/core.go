@@ -64,16 +64,13 @@ func (c *core[K, T, A, R]) emit(k K, start, end int64, acc *A, f Firing) {
 	c.out(Result[K, R]{Key: k, Start: start, End: end, Value: v, Firing: f}, end-1)
 }
 
-func (c *core[K, T, A, R]) send(r Result[K, R]) {
+func (c *core[K, T, A, R]) retract(k K, start, end int64) {
+	r := Result[K, R]{Key: k, Start: start, End: end, Firing: Retract}
 	if c.col != nil {
-		c.col.EmitAt(r, r.End-1)
+		c.col.EmitAt(r, end-1)
 		return
 	}
-	c.out(r, r.End-1)
-}
-
-func (c *core[K, T, A, R]) retract(k K, start, end int64) {
-	c.send(Result[K, R]{Key: k, Start: start, End: end, Firing: Retract})
+	c.out(r, end-1)
 }
 
 func (c *core[K, T, A, R]) dropLate(v T, ts int64) {

@@ -722,7 +722,7 @@ func (e *ringEngine[K, T, A, R]) fireShared(k, qmax int64, canPurge bool) (nn, p
 	qe := hi // panes below qe end by end(k)
 	start, end := e.start(k), e.end(k)
 	next := e.end(k + 1)
-	ag, cold, sfx, col := e.ag, e.cold, e.sfx, e.col
+	ag, cold, sfx := e.ag, e.cold, e.sfx
 	nj := int64(len(sfx))
 	lastJ := int64(-1)
 	var sj, sj1 []pane[A] // sfx[lastJ], sfx[lastJ+1] (nil: none)
@@ -781,19 +781,7 @@ func (e *ringEngine[K, T, A, R]) fireShared(k, qmax int64, canPurge bool) (nn, p
 			acc = &back.acc
 		}
 		if acc != nil {
-			// e.emit(c.key, start, end, acc, OnTime), inline
-			var v R
-			if e.result != nil {
-				v = e.result(c.key, start, end, acc)
-			} else {
-				v = ag.Result(acc)
-			}
-			if col != nil {
-				r := col.Append(end - 1)
-				r.Key, r.Start, r.End, r.Value, r.Firing = c.key, start, end, v, OnTime
-			} else {
-				e.out(Result[K, R]{Key: c.key, Start: start, End: end, Value: v, Firing: OnTime}, end-1)
-			}
+			e.emit(c.key, start, end, acc, OnTime)
 		}
 		if !e.settle(rk, qe, qmax, canPurge) {
 			continue // released
