@@ -92,9 +92,11 @@ func AwaitBootstrap(until time.Time) TableOption {
 // arrives, so elements that arrive before the table is loaded see their keys
 // missing; use AwaitBootstrap or AwaitWatermark to make them wait.
 //
-// A change whose time is at or before the join's watermark is still applied,
-// and counted in the Late metric when the table is Versioned or elements
-// await it (lookups it should have affected may have happened already).
+// A change whose time is at or before the join's watermark (or the table
+// input's, which releases awaiting elements when it is ahead) is still
+// applied, and counted in the Late metric when the table is Versioned or
+// elements await it (lookups it should have affected may have happened
+// already).
 //
 // The table is held in memory (one value per live key; with Versioned, also
 // the versions within the retention) and is not covered by the join's
@@ -326,10 +328,17 @@ func (j *tableJoin[K, T, V, O]) lookup(k K, e stream.Event[T], wm int64) {
 // ProcessRight applies changelog records to the table.
 func (j *tableJoin[K, T, V, O]) ProcessRight(batch []stream.Event[Change[K, V]]) {
 	j.check()
+	// Changes at or before this may come after lookups they should have
+	// affected: awaiting elements are released up to the gate (the table
+	// input's watermark when it is ahead of the join's).
+	gate := j.wm
+	if j.until != stream.MinTime {
+		gate = j.gate()
+	}
 	if !j.versioned {
 		for i := range batch {
 			c := &batch[i].Value
-			if j.until != stream.MinTime && batch[i].Time <= j.wm {
+			if j.until != stream.MinTime && batch[i].Time <= gate {
 				j.nlate++ // waiting elements may have been released without it
 			}
 			if c.Delete {
@@ -343,7 +352,7 @@ func (j *tableJoin[K, T, V, O]) ProcessRight(batch []stream.Event[Change[K, V]])
 	}
 	for i := range batch {
 		c, t := &batch[i].Value, batch[i].Time
-		if t <= j.wm {
+		if t <= gate {
 			j.nlate++ // lookups at times >= t may already have missed it
 		}
 		vl := j.vers[c.Key]
