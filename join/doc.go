@@ -37,7 +37,8 @@
 // evicted is late: it is counted in the stage's Late metric and is not joined
 // with what it missed. Interval joins drop it; window joins still join it
 // in those of its (sliding) windows that are open; outer joins never emit it
-// as unmatched, since its partners may have been evicted before it came.
+// as unmatched for a window that had closed, since its partners may have
+// been evicted before it came.
 // Each join documents exactly when an element is late. IntervalLate,
 // IntervalLeftLate, WindowLate and WindowOuterLate also return each side's
 // late elements as a stream of its own (as Flink's interval join does with

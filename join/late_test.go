@@ -149,11 +149,11 @@ func TestLateStreamsPipeline(t *testing.T) {
 			right := stream.KeyBy(stream.From(p, source.Chan(rightIn), stream.EventTime(evTime), stream.Name("right")), ev.key)
 			var out stream.Stream[pair]
 			var lateL, lateR stream.Stream[ev]
-			pairOf := func(l, r ev) pair { return mkPair(Some(l), Some(r)) }
+			both := func(l, r ev) pair { return mkPair(Some(l), Some(r)) }
 			if kind == "interval" {
-				out, lateL, lateR = IntervalLate(left, right, -20, 20, pairOf, stream.Name("j"))
+				out, lateL, lateR = IntervalLate(left, right, -20, 20, both, stream.Name("j"))
 			} else {
-				out, lateL, lateR = WindowLate(left, right, Tumbling(100), pairOf, stream.Name("j"))
+				out, lateL, lateR = WindowLate(left, right, Tumbling(100), both, stream.Name("j"))
 			}
 			got, gotL, gotR := sink.Collect[pair](), sink.Collect[ev](), sink.Collect[ev]()
 			stream.To(out, got)

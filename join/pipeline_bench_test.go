@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/weirhq/weir/sink"
 	"github.com/weirhq/weir/stream"
 )
 
@@ -32,25 +33,14 @@ func pipeSource(keys []int, n, side int, step int64) stream.Source[int] {
 	})
 }
 
-type countSink[T any] struct{ n int }
-
-func (c *countSink[T]) Write(_ context.Context, b []stream.Event[T]) error {
-	c.n += len(b)
-	return nil
-}
-
-func (c *countSink[T]) Flush(context.Context) error { return nil }
-
-// runPipe runs p, which writes to sink, and reports per input event.
-func runPipe(b *testing.B, p *stream.Pipeline, sink *countSink[benchOut]) {
+// runPipe runs p, which writes to out, and reports per input event.
+func runPipe(b *testing.B, p *stream.Pipeline, out *sink.Counter[benchOut]) {
 	if err := p.Run(context.Background()); err != nil {
 		b.Fatal(err)
 	}
 	b.StopTimer()
-	el := b.Elapsed()
-	b.ReportMetric(float64(el.Nanoseconds())/float64(b.N), "ns/event")
-	b.ReportMetric(float64(b.N)/el.Seconds()/1e6, "Mevents/s")
-	b.ReportMetric(float64(sink.n)/float64(b.N), "out/event")
+	report(b, int(out.Count()))
+	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds()/1e6, "Mevents/s")
 }
 
 func pipeKey(v int) int { return v >> 32 }
@@ -72,9 +62,9 @@ func BenchmarkIntervalJoinPipeline(b *testing.B) {
 	b.ResetTimer()
 	p := stream.New()
 	l, r := twoSides(p, keys, b.N, ivStep)
-	sink := &countSink[benchOut]{}
-	stream.To(Interval(l, r, ivLower, ivUpper, func(l, r int) benchOut { return benchOut{l, r} }), sink)
-	runPipe(b, p, sink)
+	out := sink.Discard[benchOut]()
+	stream.To(Interval(l, r, ivLower, ivUpper, func(l, r int) benchOut { return benchOut{l, r} }), out)
+	runPipe(b, p, out)
 }
 
 // BenchmarkWindowJoinPipeline is BenchmarkWindowJoin's workload through a
@@ -85,9 +75,9 @@ func BenchmarkWindowJoinPipeline(b *testing.B) {
 	b.ResetTimer()
 	p := stream.New()
 	l, r := twoSides(p, keys, b.N, 10)
-	sink := &countSink[benchOut]{}
-	stream.To(Window(l, r, Tumbling(wjSize), func(l, r int) benchOut { return benchOut{l, r} }), sink)
-	runPipe(b, p, sink)
+	out := sink.Discard[benchOut]()
+	stream.To(Window(l, r, Tumbling(wjSize), func(l, r int) benchOut { return benchOut{l, r} }), out)
+	runPipe(b, p, out)
 }
 
 // BenchmarkTableJoinPipeline is BenchmarkTableJoin's workload through a
@@ -120,10 +110,10 @@ func BenchmarkTableJoinPipeline(b *testing.B) {
 				return nil
 			}), stream.Name("events"), wm)
 			table := Table(changes, AwaitBootstrap(time.Unix(0, 1)))
-			sink := &countSink[benchOut]{}
+			out := sink.Discard[benchOut]()
 			stream.To(Enrich(stream.KeyBy(src, func(e tjEvent) int { return e.Key }), table,
-				func(e tjEvent, campaign int) benchOut { return benchOut{e.Price, campaign} }), sink)
-			runPipe(b, p, sink)
+				func(e tjEvent, campaign int) benchOut { return benchOut{e.Price, campaign} }), out)
+			runPipe(b, p, out)
 		})
 	}
 }

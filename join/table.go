@@ -216,6 +216,7 @@ func (j *tableJoin[K, T, V, O]) ProcessLeft(batch []stream.Event[T]) {
 		// Nothing waits any more (or never did): look up on arrival. An
 		// element's release time min(t, until) is at most until <= gate.
 		j.enrichNow(batch)
+		j.report()
 		return
 	}
 	for i := range batch {
@@ -247,7 +248,7 @@ func (j *tableJoin[K, T, V, O]) enrichNow(batch []stream.Event[T]) {
 				drop++
 			}
 		}
-		j.reportDropped(drop)
+		j.ndrop += drop
 	case fi != nil:
 		drop, emit := 0, j.emit
 		for i := range batch {
@@ -258,7 +259,7 @@ func (j *tableJoin[K, T, V, O]) enrichNow(batch []stream.Event[T]) {
 				drop++
 			}
 		}
-		j.reportDropped(drop)
+		j.ndrop += drop
 	case out != nil:
 		for i := range batch {
 			e := &batch[i]
@@ -272,12 +273,6 @@ func (j *tableJoin[K, T, V, O]) enrichNow(batch []stream.Event[T]) {
 			v, ok := table[key(e.Value)]
 			emit(fl(e.Value, Opt[V]{v, ok}), e.Time)
 		}
-	}
-}
-
-func (j *tableJoin[K, T, V, O]) reportDropped(n int) {
-	if n > 0 {
-		j.dropped(n)
 	}
 }
 

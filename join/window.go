@@ -93,8 +93,9 @@ func pairOf[L, R, O any](f func(L, R) O) func(Opt[L], Opt[R]) O {
 // FullOuter exactly one may be absent; Inner behaves as Window. With sliding
 // windows an element is unmatched (and emitted) once per window in which it
 // had no partner. Unmatched results are stamped with the window's last
-// instant, like pairs. Late elements are counted and dropped as in Window:
-// they are never emitted as unmatched for a window that had closed.
+// instant, like pairs. Late elements are treated as in Window (counted, and
+// joined in those of their windows still open): they are never emitted as
+// unmatched for a window that had closed.
 func WindowOuter[K comparable, L, R, O any](left stream.KeyedStream[K, L], right stream.KeyedStream[K, R], w Windows, kind Kind, f func(l Opt[L], r Opt[R]) O, opts ...stream.StageOption) stream.Stream[O] {
 	out, _, _ := windowStage(left, right, w, kind, f, false, opts)
 	return out
