@@ -283,8 +283,7 @@ func (r *RotatingBloom) UnmarshalBinary(data []byte) error {
 			loaded = append(loaded, rbGen{id: id, live: true, f: f})
 		}
 	}
-	d := dec.b
-	if len(d) != 0 {
+	if len(dec.b) != 0 {
 		return bad("trailing bytes")
 	}
 	for _, g := range loaded {

@@ -326,30 +326,29 @@ func (t *TopK[K]) UnmarshalBinary(data []byte) error {
 	if !dec.ok {
 		return bad("header")
 	}
-	d := dec.b
-	if capacity < 1 || capacity > 1<<24 || n > capacity || n > uint64(len(d)) {
+	if capacity < 1 || capacity > 1<<24 || n > capacity || n > uint64(len(dec.b)) {
 		return bad("header")
 	}
 	items := make([]Item[K], 0, n)
 	seen := make(map[K]bool, n)
 	for range n {
-		k, rest, ok := readOrdered[K](d)
+		k, rest, ok := readOrdered[K](dec.b)
 		if !ok || seen[k] {
 			return bad("key")
 		}
 		seen[k] = true
-		c, n1 := binary.Uvarint(rest)
-		if n1 <= 0 {
+		dec.b = rest
+		c := dec.uvarint()
+		if !dec.ok {
 			return bad("count")
 		}
-		e, n2 := binary.Uvarint(rest[n1:])
-		if n2 <= 0 || e > c {
+		e := dec.uvarint()
+		if !dec.ok || e > c {
 			return bad("error")
 		}
-		d = rest[n1+n2:]
 		items = append(items, Item[K]{Key: k, Count: c, Err: e})
 	}
-	if len(d) != 0 {
+	if len(dec.b) != 0 {
 		return bad("trailing bytes")
 	}
 	nt, _ := NewTopK[K](int(capacity))
