@@ -27,18 +27,14 @@ func (c *Collector[T]) Emit(v T) { c.EmitAt(v, c.ts) }
 func (c *Collector[T]) EmitAt(v T, ts int64) {
 	// Stored in place rather than appended: append builds the element in a
 	// temporary and copies it, which costs a store-forwarding stall for
-	// larger elements. buf has capacity size, and is flushed as soon as it
-	// is full (or, after Append, at the next call).
+	// larger elements. buf has capacity size (newCollector), and is flushed
+	// as soon as it is full (or, after Append, at the next call).
 	n := len(c.buf)
-	if n >= c.size && n > 0 {
+	if n >= c.size { // full (after Append)
 		c.flush()
 		n = 0
 	}
-	if n == cap(c.buf) {
-		c.buf = append(c.buf, Event[T]{}) // a zero Collector: grow
-	} else {
-		c.buf = c.buf[:n+1]
-	}
+	c.buf = c.buf[:n+1]
 	e := &c.buf[n]
 	e.Value, e.Time = v, ts
 	if n+1 >= c.size {
@@ -55,18 +51,15 @@ func (c *Collector[T]) EmitAt(v T, ts int64) {
 // Append may be called where EmitAt may; the element is pushed downstream
 // with the rest of the batch.
 func (c *Collector[T]) Append(ts int64) *T {
-	// EmitAt's first half, not shared: EmitAt through Append (a call more)
-	// made the join pipelines 6 to 16 % slower.
+	// EmitAt's first half, not shared: EmitAt calling Append (a call more:
+	// Go does not inline it) made the join pipelines slower in interleaved
+	// runs of BenchmarkIntervalJoinPipeline (the variant is not kept).
 	n := len(c.buf)
-	if n >= c.size && n > 0 {
+	if n >= c.size { // full (after Append)
 		c.flush()
 		n = 0
 	}
-	if n == cap(c.buf) {
-		c.buf = append(c.buf, Event[T]{}) // a zero Collector: grow
-	} else {
-		c.buf = c.buf[:n+1]
-	}
+	c.buf = c.buf[:n+1]
 	e := &c.buf[n]
 	e.Time = ts
 	return &e.Value

@@ -46,16 +46,6 @@ func TestCollectorAppend(t *testing.T) {
 	if len(rec.batches) != 3 {
 		t.Fatalf("%d batches, want 3", len(rec.batches))
 	}
-	// the zero Collector (size 0) pushes each element on its own
-	rec.batches = nil
-	z := &Collector[[3]int64]{next: rec}
-	*z.Append(1) = [3]int64{1}
-	*z.Append(2) = [3]int64{2}
-	z.EmitAt([3]int64{3}, 3)
-	z.flush()
-	if len(rec.batches) != 3 || rec.batches[1][0].Value[0] != 2 {
-		t.Fatalf("zero Collector: %v", rec.batches)
-	}
 }
 
 // TestCollectorEmitBatch: a batch given to EmitBatch follows what was

@@ -35,9 +35,9 @@
 // ([]Event[T], WithBatchSize) through them by direct calls, with no channel,
 // lock or allocation per element. A batch is handed down the chain, not
 // copied: Map to the same type and Filter rewrite it in place (where a
-// stream feeds several stages, each gets its own copy), and every stage,
-// operator and sink may hold a batch only for the duration of the call.
-// Tasks are connected by exchanges where data
+// stream feeds several stages, all but the last get their own copy), and
+// every stage, operator and sink may hold a batch only for the duration of
+// the call. Tasks are connected by exchanges where data
 // must move: after a KeyBy whose keyed stages run in parallel
 // (Parallelism, WithParallelism; elements are spread by a hash of their key,
 // so a key's state lives in one instance), into a Union or a two-input stage,

@@ -154,12 +154,8 @@ func newSide[S any](n *node, suffix string) *node {
 // sideCollector returns the collector of side for the instance being built,
 // registered with c so that it is flushed and forwarded control with c.Out.
 func sideCollector[S, O any](c *OpContext[O], side *node, ic *instanceCtx) *Collector[S] {
-	sc := &Collector[S]{
-		buf:  make([]Event[S], 0, ic.rt.cfg.batchSize),
-		size: ic.rt.cfg.batchSize,
-		next: ic.rt.instances[side.id][ic.index][0].(inlet[S]),
-		meta: side.meta,
-	}
+	sc := newCollector(ic, ic.rt.instances[side.id][ic.index][0].(inlet[S]))
+	sc.meta = side.meta
 	c.sides = append(c.sides, sc)
 	return sc
 }

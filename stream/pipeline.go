@@ -76,7 +76,7 @@ func (p *Pipeline) DeadLetters() Stream[DeadLetter] {
 // with an error wrapping ErrInvalidPipeline and err. It is for packages that
 // add stages (window, join); stage names the stage.
 func (p *Pipeline) Invalid(stage string, err error) {
-	p.errs = append(p.errs, fmt.Errorf("%w: stage %q: %w", ErrInvalidPipeline, stage, err))
+	p.errorf("stage %q: %w", stage, err)
 }
 
 func (p *Pipeline) errorf(format string, args ...any) {
