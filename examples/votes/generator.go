@@ -30,7 +30,6 @@ type generated struct {
 	Value []byte
 	Vote  Vote
 	Valid bool // a well-formed vote for a known option
-	Dup   bool // a re-send of an earlier vote
 }
 
 // voteGen makes votes: popular options get more votes, some votes are
@@ -70,7 +69,7 @@ func (g *voteGen) next() generated {
 	if r < g.cfg.DupShare && len(g.last) > 0 {
 		v := g.last[g.rng.IntN(len(g.last))]
 		b, _ := json.Marshal(v)
-		return generated{Value: b, Vote: v, Valid: true, Dup: true}
+		return generated{Value: b, Vote: v, Valid: true}
 	}
 	if r < g.cfg.DupShare+g.cfg.BadShare {
 		return g.malformed()
@@ -96,7 +95,7 @@ func (g *voteGen) next() generated {
 	if g.voted[bit/64]&(1<<(bit%64)) != 0 {
 		// The voter already voted in this poll: a second attempt, which
 		// the job must not count.
-		return generated{Value: b, Vote: v, Valid: true, Dup: true}
+		return generated{Value: b, Vote: v, Valid: true}
 	}
 	g.voted[bit/64] |= 1 << (bit % 64)
 	if len(g.last) < 64 {
@@ -147,7 +146,9 @@ func produceVotes(ctx context.Context, cl *kgo.Client, topic string, g *voteGen,
 		tick = time.NewTicker(interval)
 		defer tick.Stop()
 	}
-	var failed atomic.Value
+	// the first failure (atomic.Value would panic on a second error of
+	// another concrete type)
+	var failed atomic.Pointer[error]
 	for count == 0 || produced.Load() < count {
 		if tick != nil {
 			select {
@@ -164,13 +165,13 @@ func produceVotes(ctx context.Context, cl *kgo.Client, topic string, g *voteGen,
 			}
 			cl.Produce(ctx, g.next().record(topic), func(_ *kgo.Record, err error) {
 				if err != nil && ctx.Err() == nil {
-					failed.CompareAndSwap(nil, err)
+					failed.CompareAndSwap(nil, &err)
 				}
 			})
 			produced.Add(1)
 		}
-		if err, _ := failed.Load().(error); err != nil {
-			return fmt.Errorf("produce votes: %w", err)
+		if err := failed.Load(); err != nil {
+			return fmt.Errorf("produce votes: %w", *err)
 		}
 	}
 	return cl.Flush(ctx)

@@ -3,8 +3,10 @@ package main
 import (
 	_ "embed"
 	"encoding/json"
+	"maps"
 	"net/http"
 	"slices"
+	"strings"
 	"sync"
 	"time"
 )
@@ -78,31 +80,15 @@ func (lv *liveView) snapshot() snapshot {
 	s := snapshot{Polls: make([]*pollView, 0, len(lv.polls))}
 	for _, pv := range lv.polls {
 		c := *pv
-		c.Votes10s, c.Votes1m = clone(pv.Votes10s), clone(pv.Votes1m)
+		c.Votes10s, c.Votes1m = maps.Clone(pv.Votes10s), maps.Clone(pv.Votes1m)
 		c.Top1m = slices.Clone(pv.Top1m)
 		s.Polls = append(s.Polls, &c)
 	}
-	slices.SortFunc(s.Polls, func(a, b *pollView) int {
-		if a.Poll < b.Poll {
-			return -1
-		}
-		if a.Poll > b.Poll {
-			return 1
-		}
-		return 0
-	})
+	slices.SortFunc(s.Polls, func(a, b *pollView) int { return strings.Compare(a.Poll, b.Poll) })
 	if lv.summary != nil {
 		s.Summary = lv.summary()
 	}
 	return s
-}
-
-func clone(m map[string]int64) map[string]int64 {
-	c := make(map[string]int64, len(m))
-	for k, v := range m {
-		c[k] = v
-	}
-	return c
 }
 
 //go:embed index.html

@@ -31,6 +31,7 @@ import (
 	"time"
 
 	"github.com/twmb/franz-go/pkg/kadm"
+	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kfake"
 	"github.com/twmb/franz-go/pkg/kgo"
 
@@ -214,7 +215,7 @@ func createTopics(ctx context.Context, brokers []string) error {
 		return fmt.Errorf("create topics: %w", err)
 	}
 	for _, t := range resp.Sorted() {
-		if t.Err != nil && !strings.Contains(t.Err.Error(), "TOPIC_ALREADY_EXISTS") {
+		if t.Err != nil && !errors.Is(t.Err, kerr.TopicAlreadyExists) {
 			return fmt.Errorf("create topic %s: %w", t.Topic, t.Err)
 		}
 	}

@@ -13,6 +13,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kgo"
 
 	"github.com/weirhq/weir/internal/kafkatest"
+	"github.com/weirhq/weir/sink"
 )
 
 type windowKey struct {
@@ -127,10 +128,12 @@ func testJob(t *testing.T, exact bool) {
 	}
 	// Top options over the last minute: the first item is the oracle's
 	// most-voted option of that minute.
+	tops := 0
 	for k, r := range got {
 		if k.Kind != stageTop || len(r.Top) == 0 {
 			continue
 		}
+		tops++
 		best, bestN := "", int64(-1)
 		for _, o := range cat[k.Poll] {
 			if n := want[windowKey{stageCount1m, k.Poll, o, k.Start}]; n > bestN || (n == bestN && o < best) {
@@ -141,9 +144,12 @@ func testJob(t *testing.T, exact bool) {
 			t.Errorf("%v: top %+v, want %s with %d", k, r.Top[0], best, bestN)
 		}
 	}
+	if tops == 0 {
+		t.Error("no top-options result to check")
+	}
 	if dlq := c.ReadAll(t, topicDLQ); len(dlq) != malformed {
 		t.Errorf("dead letters: %d, want %d", len(dlq), malformed)
-	} else if h := headers(dlq[0]); h["weir.error"] == "" {
+	} else if h := headers(dlq[0]); h[sink.HeaderError] == "" {
 		t.Errorf("dead letter without error header: %v", h)
 	}
 	if late := c.ReadAll(t, topicLate); len(late) != 0 {
