@@ -132,7 +132,7 @@ func countPipeline(c *kafkatest.Cluster, src *source.KafkaSource[vote], out stri
 // read (safe to read while the pipeline runs).
 func throttledCountPipeline(c *kafkatest.Cluster, src *source.KafkaSource[vote], out string, every int, opts ...stream.Option) (*stream.Pipeline, *atomic.Int64) {
 	p := stream.New(opts...)
-	votes := stream.From(p, src, stream.Name("kafka"), stream.Watermarks(stream.NoWatermarks()))
+	votes := stream.From(p, src, stream.Name("kafka"))
 	var read atomic.Int64
 	votes = stream.Tap(votes, func(vote) {
 		if n := read.Add(1); every > 0 && n%int64(every) == 0 {

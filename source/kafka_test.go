@@ -62,7 +62,7 @@ func TestKafkaDeadLetters(t *testing.T) {
 
 	p := stream.New(stream.WithCheckpointInterval(50 * time.Millisecond))
 	votes := stream.From(p, kafkaSource(t, c, "g-dlq", source.KafkaStopAtEnd()), stream.Name("kafka"),
-		stream.Watermarks(stream.NoWatermarks()), stream.OnError(stream.DeadLetterOnError))
+		stream.OnError(stream.DeadLetterOnError))
 	stream.To(countPerMinute(votes), sink.Kafka("out", countRecord, kgo.SeedBrokers(c.Addrs...)))
 	stream.To(p.DeadLetters(), sink.KafkaDeadLetters("dlq", kgo.SeedBrokers(c.Addrs...)))
 	if err := runFor(t, p, time.Minute); err != nil {
@@ -153,7 +153,7 @@ func TestKafkaBackpressure(t *testing.T) {
 
 	s := &slowSink{delay: 100 * time.Millisecond}
 	p := stream.New(stream.WithExchangeCapacity(4))
-	votes := stream.From(p, kafkaSource(t, c, ""), stream.Watermarks(stream.NoWatermarks()))
+	votes := stream.From(p, kafkaSource(t, c, ""))
 	stream.To(votes, s)
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)

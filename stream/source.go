@@ -186,7 +186,7 @@ func (e *Emitter[T]) EmitNanos(v T, ts int64) {
 		if ts > e.maxTs {
 			e.maxTs = ts
 		}
-	} else {
+	} else if !e.explicit { // (an explicit watermark replaces the generator)
 		e.gen.OnEvent(ts)
 	}
 	e.buf = append(e.buf, Event[T]{Value: v, Time: ts})

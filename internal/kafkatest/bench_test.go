@@ -106,7 +106,7 @@ func BenchmarkKafkaWindowedCount(b *testing.B) {
 			source.KafkaClient(kgo.SeedBrokers(c.Addrs...), kgo.ConsumeTopics(benchTopic)),
 			source.KafkaStopAt(map[string]map[int32]int64{benchTopic: ends}))
 		p := stream.New()
-		votes := stream.From(p, src, stream.Watermarks(stream.NoWatermarks()))
+		votes := stream.From(p, src)
 		ks := stream.KeyBy(votes, func(v benchVote) string { return v.K })
 		s := &countingSink{}
 		stream.To(window.Aggregate(ks, window.Tumbling(time.Minute), agg.Count[benchVote]()), s)
