@@ -14,7 +14,7 @@
 //     watermarks and assert its output.
 //   - window: tumbling, sliding, session and global windows in event time,
 //     with allowed lateness, late-data output and triggers.
-//   - join: window, interval and stream-table joins.
+//   - join: window, interval and stream-table joins, with late-data outputs.
 //   - agg: aggregators (Count, Sum, Mean, Quantiles, Distinct, TopK, ...) that
 //     merge and serialize.
 //   - sketch: HyperLogLog, Bloom, Count-Min, top-k and quantile sketches.
@@ -29,7 +29,8 @@
 //
 // Stages are free functions that read as a data flow; building does no I/O,
 // Run does the work and returns when bounded input is exhausted, the context
-// is cancelled or a stage fails:
+// is cancelled or a stage fails (PageView is your type, with methods Time,
+// Valid and Page; Example runs a complete one):
 //
 //	p := stream.New()
 //	views := stream.From(p, source.Slice(pageViews), stream.EventTime(PageView.Time),
