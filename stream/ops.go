@@ -18,10 +18,53 @@ func (p *pass[O]) idle()             { p.next.idle() }
 func (p *pass[O]) barrier(b barrier) { p.next.barrier(b) }
 func (p *pass[O]) end()              { p.next.end() }
 
+// valuesInlet is implemented by the stages that read a source's values in
+// bulk (Emitter.EmitAll): a batch of bare values, all at event time ts, that
+// the stage reads but does not own (it may be the source's own input, such as
+// Slice's slice) and must not keep. The stage writes its output to its own
+// buffer, so the source does not build a batch of Events only for the stage
+// to rewrite it: one pass over memory less per element.
+type valuesInlet[T any] interface {
+	values(vs []T, ts int64)
+}
+
 type mapInlet[I, O any] struct {
 	pass[O]
 	f   func(I) O
 	buf []Event[O]
+}
+
+func (x *mapInlet[I, O]) values(vs []I, ts int64) {
+	defer x.meta.guard()
+	x.buf = mapValues(x.f, vs, ts, x.buf)
+	x.meta.in.Add(uint64(len(vs)))
+	x.meta.out.Add(uint64(len(vs)))
+	x.next.batch(x.buf[:len(vs)])
+}
+
+// mapValues writes f of each of vs, at time ts, to out (grown if short) and
+// returns out. It is unrolled like mapInlet.batch.
+func mapValues[I, O any](f func(I) O, vs []I, ts int64, out []Event[O]) []Event[O] {
+	if len(vs) > len(out) {
+		out = make([]Event[O], len(vs))
+	}
+	o := out[:len(vs)]
+	i := 0
+	for ; i+8 <= len(vs); i += 8 {
+		a, o := vs[i:i+8:i+8], o[i:i+8:i+8]
+		o[0] = Event[O]{Value: f(a[0]), Time: ts}
+		o[1] = Event[O]{Value: f(a[1]), Time: ts}
+		o[2] = Event[O]{Value: f(a[2]), Time: ts}
+		o[3] = Event[O]{Value: f(a[3]), Time: ts}
+		o[4] = Event[O]{Value: f(a[4]), Time: ts}
+		o[5] = Event[O]{Value: f(a[5]), Time: ts}
+		o[6] = Event[O]{Value: f(a[6]), Time: ts}
+		o[7] = Event[O]{Value: f(a[7]), Time: ts}
+	}
+	for ; i < len(vs); i++ {
+		o[i] = Event[O]{Value: f(vs[i]), Time: ts}
+	}
+	return out
 }
 
 func (x *mapInlet[I, O]) batch(in []Event[I]) {
@@ -82,10 +125,20 @@ func (x *mapErrInlet[I, O]) batch(in []Event[I]) {
 }
 
 // mapSameInlet is Map to the element's own type, rewriting the batch in
-// place: one buffer less to keep in cache.
+// place: one buffer less to keep in cache. buf is only for values, which it
+// must not rewrite.
 type mapSameInlet[T any] struct {
 	pass[T]
-	f func(T) T
+	f   func(T) T
+	buf []Event[T]
+}
+
+func (x *mapSameInlet[T]) values(vs []T, ts int64) {
+	defer x.meta.guard()
+	x.buf = mapValues(x.f, vs, ts, x.buf)
+	x.meta.in.Add(uint64(len(vs)))
+	x.meta.out.Add(uint64(len(vs)))
+	x.next.batch(x.buf[:len(vs)])
 }
 
 func (x *mapSameInlet[T]) batch(in []Event[T]) {
@@ -111,10 +164,52 @@ func (x *mapSameInlet[T]) batch(in []Event[T]) {
 	x.next.batch(in)
 }
 
-// filterInlet compacts the kept elements in place.
+// filterInlet compacts the kept elements in place (into buf for values,
+// which it must not rewrite).
 type filterInlet[T any] struct {
 	pass[T]
 	keep func(T) bool
+	buf  []Event[T]
+}
+
+func (x *filterInlet[T]) values(vs []T, ts int64) {
+	defer x.meta.guard()
+	if len(vs) > len(x.buf) {
+		x.buf = make([]Event[T], len(vs))
+	}
+	out, keep, n := x.buf, x.keep, 0
+	// As in batch; n <= i, so out[n:n+8] is within out[:len(vs)].
+	i := 0
+	for ; i+8 <= len(vs); i += 8 {
+		a := vs[i : i+8 : i+8]
+		k0, k1, k2, k3 := keep(a[0]), keep(a[1]), keep(a[2]), keep(a[3])
+		k4, k5, k6, k7 := keep(a[4]), keep(a[5]), keep(a[6]), keep(a[7])
+		o := out[n : n+8 : n+8]
+		o[0] = Event[T]{Value: a[0], Time: ts}
+		j := b2i(k0)
+		o[j] = Event[T]{Value: a[1], Time: ts}
+		j += b2i(k1)
+		o[j] = Event[T]{Value: a[2], Time: ts}
+		j += b2i(k2)
+		o[j] = Event[T]{Value: a[3], Time: ts}
+		j += b2i(k3)
+		o[j] = Event[T]{Value: a[4], Time: ts}
+		j += b2i(k4)
+		o[j] = Event[T]{Value: a[5], Time: ts}
+		j += b2i(k5)
+		o[j] = Event[T]{Value: a[6], Time: ts}
+		j += b2i(k6)
+		o[j] = Event[T]{Value: a[7], Time: ts}
+		j += b2i(k7)
+		n += j
+	}
+	for ; i < len(vs); i++ {
+		out[n] = Event[T]{Value: vs[i], Time: ts}
+		if keep(vs[i]) {
+			n++
+		}
+	}
+	x.handOn(len(vs), out[:n])
 }
 
 func (x *filterInlet[T]) batch(in []Event[T]) {
@@ -154,13 +249,18 @@ func (x *filterInlet[T]) batch(in []Event[T]) {
 			n++
 		}
 	}
-	x.meta.in.Add(uint64(len(in)))
-	x.meta.out.Add(uint64(n))
-	if d := len(in) - n; d > 0 {
+	x.handOn(len(in), out[:n])
+}
+
+// handOn counts a batch of n elements of which out were kept, and hands out on.
+func (x *filterInlet[T]) handOn(n int, out []Event[T]) {
+	x.meta.in.Add(uint64(n))
+	x.meta.out.Add(uint64(len(out)))
+	if d := n - len(out); d > 0 {
 		x.meta.dropped.Add(uint64(d))
 	}
-	if n > 0 {
-		x.next.batch(out[:n])
+	if len(out) > 0 {
+		x.next.batch(out)
 	}
 }
 

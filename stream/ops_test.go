@@ -57,6 +57,52 @@ func TestMapFilterUnrolled(t *testing.T) {
 			if d := meta.dropped.Load(); d != uint64(n-len(want)) {
 				t.Fatalf("n=%d: dropped %d, want %d", n, d, n-len(want))
 			}
+
+			// The same chain fed bare values (valuesInlet), entered at each
+			// stage: it must give the same values at the one time, and leave
+			// the values it read untouched.
+			const ts = 77
+			vals := make([]int64, n)
+			for i, e := range in {
+				vals[i] = e.Value
+			}
+			orig := slices.Clone(vals)
+			for entry := range 3 {
+				rec := &recordInlet[int32]{scribble: -1}
+				conv := &mapInlet[int64, int32]{pass: pass[int32]{meta, rec, 0}, f: func(v int64) int32 { return int32(v*3) + 1 }}
+				f := &filterInlet[int64]{pass: pass[int64]{meta, conv, 0}, keep: func(v int64) bool { return keepSet[v*3] }}
+				var want []Event[int32]
+				switch entry {
+				case 0: // Map to the same type first
+					m := &mapSameInlet[int64]{pass: pass[int64]{meta, f, 0}, f: func(v int64) int64 { return v * 3 }}
+					f.keep = func(v int64) bool { return keepSet[v] }
+					conv.f = func(v int64) int32 { return int32(v) + 1 }
+					m.values(vals, ts)
+					for _, v := range vals {
+						if keepSet[v*3] {
+							want = append(want, Event[int32]{Value: int32(v*3) + 1, Time: ts})
+						}
+					}
+				case 1: // Filter first
+					f.values(vals, ts)
+					for _, v := range vals {
+						if keepSet[v*3] {
+							want = append(want, Event[int32]{Value: int32(v*3) + 1, Time: ts})
+						}
+					}
+				case 2: // Map to another type first
+					conv.values(vals, ts)
+					for _, v := range vals {
+						want = append(want, Event[int32]{Value: int32(v*3) + 1, Time: ts})
+					}
+				}
+				if !slices.Equal(rec.got, want) {
+					t.Fatalf("values, entry %d, n=%d density=%v: got %v, want %v", entry, n, density, rec.got, want)
+				}
+				if !slices.Equal(vals, orig) {
+					t.Fatalf("values, entry %d, n=%d: input rewritten: %v", entry, n, vals)
+				}
+			}
 		}
 	}
 }

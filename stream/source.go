@@ -86,12 +86,17 @@ func From[T any](p *Pipeline, src Source[T], opts ...StageOption) Stream[T] {
 // only relative to watermarks sent before its batch. Sources that need exact
 // control use NoWatermarks and call Watermark.
 type Emitter[T any] struct {
-	out     inlet[T]
-	t       *task
-	meta    *stageMeta
-	buf     []Event[T]
-	size    int
-	extract func(T) time.Time
+	out inlet[T]
+	t   *task
+	// vals is out when it reads bulk values itself (EmitAll); direct is
+	// such a batch of values, at time directTs, waiting for flush.
+	vals     valuesInlet[T]
+	direct   []T
+	directTs int64
+	meta     *stageMeta
+	buf      []Event[T]
+	size     int
+	extract  func(T) time.Time
 
 	// watermarks: the built-in bounded strategy is tracked inline (no call
 	// per element); any other generator is called per element.
@@ -121,6 +126,7 @@ func newEmitter[T any](ic *instanceCtx, out inlet[T], extract func(T) time.Time,
 		maxTs: MinTime, lastWM: MinTime, idleAfter: int64(idle), lastSeen: time.Now().UnixNano(),
 	}
 	e.buf = make([]Event[T], 0, e.size)
+	e.vals, _ = out.(valuesInlet[T])
 	if b, ok := s.(boundedStrategy); ok {
 		e.bounded, e.bound = true, int64(b)
 	} else {
@@ -157,6 +163,14 @@ func (e *Emitter[T]) EmitAll(vs []T) {
 	for len(vs) > 0 {
 		if len(e.buf) == 0 {
 			e.ingest = time.Now().UnixNano()
+			if e.vals != nil && len(vs) >= e.size {
+				// A whole batch the next stage reads from vs itself.
+				e.direct, e.directTs = vs[:e.size], e.ingest
+				e.maxTs = max(e.maxTs, e.ingest)
+				vs = vs[e.size:]
+				e.Flush()
+				continue
+			}
 		}
 		n := min(len(vs), e.size-len(e.buf))
 		ts, start := e.ingest, len(e.buf)
@@ -220,12 +234,12 @@ func (e *Emitter[T]) CurrentWatermark() int64 { return e.lastWM }
 // long time; Emit flushes full batches by itself.
 func (e *Emitter[T]) Flush() {
 	if e.failed {
-		e.buf = e.buf[:0]
+		e.buf, e.direct = e.buf[:0], nil
 		return
 	}
 	if !e.t.protect(e.flush) {
 		e.failed = true
-		e.buf = e.buf[:0]
+		e.buf, e.direct = e.buf[:0], nil
 	}
 }
 
@@ -235,6 +249,12 @@ func (e *Emitter[T]) flush() {
 		e.meta.out.Add(uint64(len(e.buf)))
 		e.out.batch(e.buf)
 		e.buf = e.buf[:0]
+	}
+	if d := e.direct; len(d) > 0 { // (buf was empty when it was set)
+		e.direct = nil
+		e.active, e.idle = true, false
+		e.meta.out.Add(uint64(len(d)))
+		e.vals.values(d, e.directTs)
 	}
 	if !e.explicit {
 		e.advance(e.generated())
