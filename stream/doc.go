@@ -37,7 +37,10 @@
 // copied: Map to the same type and Filter rewrite it in place (where a
 // stream feeds several stages, all but the last get their own copy), and
 // every stage, operator and sink may hold a batch only for the duration of
-// the call. Tasks are connected by exchanges where data
+// the call. A source that reads in bulk (Emitter.EmitAll, as Slice does)
+// does not even build the first batch when a Map or Filter follows it: that
+// stage reads the source's values where they are and writes its output to
+// its own buffer. Tasks are connected by exchanges where data
 // must move: after a KeyBy whose keyed stages run in parallel
 // (Parallelism, WithParallelism; elements are spread by a hash of their key,
 // so a key's state lives in one instance), into a Union or a two-input stage,

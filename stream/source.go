@@ -152,7 +152,9 @@ func (e *Emitter[T]) Emit(v T) {
 
 // EmitAll emits every element of vs in order, as Emit would, but without a
 // call per element: the fast path for sources that read in bulk (Slice).
-// vs is not retained.
+// vs is read during the call, never modified, and not retained; a Map or
+// Filter chained right after the source may read whole batches of it in
+// place instead of a copy.
 func (e *Emitter[T]) EmitAll(vs []T) {
 	if e.extract != nil || !e.bounded {
 		for _, v := range vs {
