@@ -587,30 +587,22 @@ func (t *task) handle(env envelope) bool {
 	if t.portMerge != nil {
 		t.handlePort(env)
 	}
+	// The merged watermark first: it is in order before the batch, and an
+	// input's end or idleness may advance it.
+	w, adv, idle := t.merge.apply(env.kind, i, env.wm)
+	if adv {
+		t.watermark(w)
+	}
 	switch env.kind {
 	case msgBatch:
-		if w, adv, _ := t.merge.active(i); adv {
-			t.watermark(w)
-		}
 		t.ports[env.port](env.data)
-	case msgWatermark:
-		if w, adv, _ := t.merge.watermark(i, env.wm); adv {
-			t.watermark(w)
-		}
 	case msgIdle:
-		w, adv, idle := t.merge.setIdle(i)
-		if adv {
-			t.watermark(w)
-		}
 		if idle {
 			t.headCtl.idle()
 		}
 	case msgBarrier:
 		t.alignBarrier(i, env.bar)
 	case msgEnd:
-		if w, adv, _ := t.merge.end(i); adv {
-			t.watermark(w)
-		}
 		t.alignPending()
 		if t.merge.allEnded() {
 			t.headCtl.end()
@@ -632,21 +624,8 @@ type portWatermarker interface {
 // the head when one advances or goes idle, before the merged watermark.
 func (t *task) handlePort(env envelope) {
 	pi := t.portOf[env.input]
-	m := t.portMerge[pi.port]
-	var w int64
-	var adv, idle bool
-	switch env.kind {
-	case msgBatch:
-		w, adv, _ = m.active(pi.index)
-	case msgWatermark:
-		w, adv, _ = m.watermark(pi.index, env.wm)
-	case msgIdle:
-		w, adv, idle = m.setIdle(pi.index)
-	case msgEnd:
-		w, adv, _ = m.end(pi.index)
-	default:
-		return
-	}
+	w, adv, idle := t.portMerge[pi.port].apply(env.kind, pi.index, env.wm)
+	idle = idle && env.kind == msgIdle // (all ended is not idleness)
 	if adv || idle {
 		if pw, ok := t.headCtl.(portWatermarker); ok {
 			pw.portWatermark(pi.port, w, idle)

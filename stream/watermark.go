@@ -148,6 +148,23 @@ func (m *wmMerge) end(i int) (int64, bool, bool) {
 	return m.update()
 }
 
+// apply applies what a message of kind k from input i says of its
+// watermark (wm for msgWatermark): a batch makes an idle input active.
+// Barriers say nothing of it.
+func (m *wmMerge) apply(k msgKind, i int, wm int64) (int64, bool, bool) {
+	switch k {
+	case msgBatch:
+		return m.active(i)
+	case msgWatermark:
+		return m.watermark(i, wm)
+	case msgIdle:
+		return m.setIdle(i)
+	case msgEnd:
+		return m.end(i)
+	}
+	return m.out, false, false
+}
+
 func (m *wmMerge) allEnded() bool {
 	for _, e := range m.ended {
 		if !e {
