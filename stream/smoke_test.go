@@ -240,3 +240,37 @@ func TestSmokeTwoInputSides(t *testing.T) {
 		}
 	}
 }
+
+// batchSink records the length of each batch it is given.
+type batchSink struct{ lens []int }
+
+func (s *batchSink) Write(_ context.Context, b []Event[int]) error {
+	s.lens = append(s.lens, len(b))
+	return nil
+}
+func (s *batchSink) Flush(context.Context) error { return nil }
+
+// TestExplicitWatermarkFlushes: an explicit watermark that advances flushes
+// the elements before it, in order before it; one that does not advance is
+// ignored and leaves the batch gathering.
+func TestExplicitWatermarkFlushes(t *testing.T) {
+	p := New(WithBatchSize(100))
+	s := From(p, SourceFunc[int](func(ctx context.Context, out *Emitter[int]) error {
+		out.EmitNanos(1, 10)
+		out.EmitNanos(2, 11)
+		out.Watermark(20) // flushes [1 2]
+		out.EmitNanos(3, 25)
+		out.Watermark(20) // not above 20: ignored
+		out.Watermark(5)  // likewise
+		out.EmitNanos(4, 26)
+		return nil // the end flushes [3 4]
+	}))
+	sink := &batchSink{}
+	To(s, sink)
+	if err := p.Run(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if want := []int{2, 2}; !slices.Equal(sink.lens, want) {
+		t.Fatalf("batches %v, want %v", sink.lens, want)
+	}
+}

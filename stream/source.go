@@ -213,13 +213,16 @@ func (e *Emitter[T]) EmitNanos(v T, ts int64) {
 
 // Watermark advances the source's watermark to w explicitly, in order with
 // the elements emitted so far (they are flushed first). A w not above the
-// current watermark is ignored. Use it in sources that know their input's
+// current watermark is ignored and flushes nothing. Use it in sources that know their input's
 // progress better than a strategy can (a Kafka source merging partitions):
 // from the first call on, the source's watermark strategy is no longer
 // consulted, so the explicit watermark is the only one. Watermark(MinTime)
 // at the start of Run takes over without emitting anything.
 func (e *Emitter[T]) Watermark(w int64) {
 	e.explicit = true
+	if w <= e.lastWM {
+		return
+	}
 	e.Flush()
 	if !e.failed {
 		if !e.t.protect(func() { e.advance(w) }) {

@@ -75,7 +75,7 @@ func (s *Script[T]) AddAll(ts int64, vs ...T) *Script[T] {
 // ts follows (a scripted element that does is late). The elements before it
 // are flushed first, so the stages after the source see them before the
 // watermark. A watermark not above the previous one is ignored (watermarks
-// never go back).
+// never go back) and flushes nothing.
 func (s *Script[T]) Watermark(ts int64) *Script[T] {
 	s.steps = append(s.steps, step[T]{kind: stepWatermark, ts: ts})
 	return s
