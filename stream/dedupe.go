@@ -28,21 +28,23 @@ type dedupeOp[K comparable, T any] struct {
 }
 
 func (d *dedupeOp[K, T]) ProcessBatch(b []Event[T]) {
+	if d.horizon <= 0 { // keeps everything
+		d.c.Out.EmitBatch(b)
+		return
+	}
 	dropped := 0
 	for i := range b {
 		k, ts := d.key(b[i].Value), b[i].Time
-		if d.horizon > 0 {
-			kept, ok := d.seen[k]
-			if ok && ts-kept < d.horizon && kept-ts < d.horizon {
-				dropped++
-				continue
-			}
-			if ok {
-				d.expiry.remove(k, satAdd(kept, d.horizon))
-			}
-			d.seen[k] = ts
-			d.expiry.add(k, satAdd(ts, d.horizon))
+		kept, ok := d.seen[k]
+		if ok && ts-kept < d.horizon && kept-ts < d.horizon {
+			dropped++
+			continue
 		}
+		if ok {
+			d.expiry.remove(k, satAdd(kept, d.horizon))
+		}
+		d.seen[k] = ts
+		d.expiry.add(k, satAdd(ts, d.horizon))
 		d.c.Out.EmitAt(b[i].Value, ts)
 	}
 	d.c.CountDropped(dropped)

@@ -100,3 +100,26 @@ func TestDedupeApprox(t *testing.T) {
 		t.Fatalf("got %v", got)
 	}
 }
+
+// TestDedupeZeroHorizon: a horizon <= 0 keeps every element, with its time,
+// in order, and drops nothing.
+func TestDedupeZeroHorizon(t *testing.T) {
+	for _, horizon := range []time.Duration{0, -time.Second} {
+		p := New(WithBatchSize(3))
+		in := []int64{1, 2, 1, 3, 2, 1, 1}
+		sink := &collectSink[int64]{}
+		To(Dedupe(KeyBy(From(p, sliceSource(in)), func(x int64) int64 { return x }), horizon, Name("dedupe")), sink)
+		if err := p.Run(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+		for i, e := range sink.got {
+			if e.Value != in[i] || e.Time != int64(i) {
+				t.Fatalf("horizon %v: element %d is %+v, want %d at %d", horizon, i, e, in[i], i)
+			}
+		}
+		m, _ := p.Stage("dedupe")
+		if len(sink.got) != len(in) || m.Dropped != 0 || m.Out != uint64(len(in)) {
+			t.Fatalf("horizon %v: kept %d of %d, metrics %+v", horizon, len(sink.got), len(in), m)
+		}
+	}
+}
