@@ -307,9 +307,8 @@ type kafkaRun[T any] struct {
 	assigned  bool                            // a group assignment happened
 	balancing bool                            // between a revocation and the assignment that follows
 	pending   map[uint64]map[*partState]int64 // checkpoint id → barrier offsets
-	closed    bool
-	closing   bool  // commits now are the final ones
-	finalErr  error // the first failed final commit
+	closed    bool                            // commits now are the final ones
+	finalErr  error                           // the first failed final commit
 
 	commitMu sync.Mutex // serialises commits
 }
@@ -688,7 +687,7 @@ func (r *kafkaRun[T]) commit(m map[string]map[int32]kgo.EpochOffset, parts []*pa
 			f(err)
 		}
 		r.mu.Lock()
-		if r.closing && r.finalErr == nil {
+		if r.closed && r.finalErr == nil {
 			r.finalErr = fmt.Errorf("source.Kafka: final offset commit: %w (records after the offsets committed before will be read again)", err)
 		}
 		r.mu.Unlock()
@@ -767,7 +766,7 @@ func (r *kafkaRun[T]) close() error {
 		r.mu.Unlock()
 		return nil
 	}
-	r.closed, r.closing = true, true
+	r.closed = true
 	cl := r.cl
 	r.mu.Unlock()
 	// Close revokes the group's partitions (committing their safe offsets in
