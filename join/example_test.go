@@ -11,6 +11,7 @@ import (
 	"github.com/weirhq/weir/sink"
 	"github.com/weirhq/weir/source"
 	"github.com/weirhq/weir/stream"
+	"github.com/weirhq/weir/stream/streamtest"
 )
 
 // at returns 12:mm on some day: event times that read well.
@@ -124,26 +125,46 @@ func ExampleInterval() {
 
 // Payments that arrive after the watermark has passed them cannot be
 // matched reliably any more (their order may have been evicted):
-// IntervalLate hands them to a stream of their own, here to be logged,
-// instead of only counting them. Which elements are late depends on how the
-// two inputs' watermarks progress, so this example prints nothing fixed.
+// IntervalLate hands them to a stream of their own, here to be checked by
+// hand, instead of only counting them. Which elements are late depends on
+// how the two inputs' watermarks progress, so both inputs here are split
+// from one scripted source: the join then sees elements and watermarks in
+// the scripted order, and o2's payment comes after the watermark 12:20.
 func ExampleIntervalLate() {
+	type event struct {
+		order *Order
+		pay   *Payment
+	}
 	p := stream.New()
-	orders := from(p, []Order{{"o1", at(0)}, {"o2", at(5)}}, func(o Order) time.Time { return o.At })
-	pays := from(p, []Payment{{"o1", at(3)}, {"o2", at(30)}}, func(x Payment) time.Time { return x.At })
+	script := streamtest.NewScript[event]().
+		Add(event{order: &Order{"o1", at(0)}}, at(0).UnixNano()).
+		Add(event{pay: &Payment{"o1", at(3)}}, at(3).UnixNano()).
+		Add(event{order: &Order{"o2", at(5)}}, at(5).UnixNano()).
+		Watermark(at(20).UnixNano()).
+		Add(event{pay: &Payment{"o2", at(12)}}, at(12).UnixNano())
+	all := streamtest.From(p, script)
+	orders := stream.Map(stream.Filter(all, func(e event) bool { return e.order != nil }), func(e event) Order { return *e.order })
+	pays := stream.Map(stream.Filter(all, func(e event) bool { return e.pay != nil }), func(e event) Payment { return *e.pay })
 	paid, _, latePays := join.IntervalLate(
 		stream.KeyBy(orders, func(o Order) string { return o.ID }),
 		stream.KeyBy(pays, func(x Payment) string { return x.Order }),
 		0, 10*time.Minute,
 		func(o Order, x Payment) string { return o.ID + " paid" })
-	stream.To(paid, sink.Func(func(s string) error { fmt.Println(s); return nil }))
-	stream.To(latePays, sink.Func(func(x Payment) error {
-		log.Printf("late payment for %s at %v: check it by hand", x.Order, x.At)
-		return nil
-	}))
+	ok, late := sink.Collect[string](), sink.Collect[Payment]()
+	stream.To(paid, ok)
+	stream.To(latePays, late)
 	if err := p.Run(context.Background()); err != nil {
 		log.Fatal(err)
 	}
+	for _, s := range ok.Values() {
+		fmt.Println(s)
+	}
+	for _, x := range late.Values() {
+		fmt.Printf("late payment for %s at %s: check it by hand\n", x.Order, x.At.Format("15:04"))
+	}
+	// Output:
+	// o1 paid
+	// late payment for o2 at 12:12: check it by hand
 }
 
 // A left outer interval join finds the orders not paid within 10 minutes:
