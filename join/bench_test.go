@@ -44,6 +44,11 @@ func benchKeys(n, keys int) []int {
 	return ks
 }
 
+// benchValue is the value of event i of the interval and window workloads,
+// whose keys are drawn from keys (of a power-of-two length): the key in the
+// high half, i in the low half (pipeKey reads the key back).
+func benchValue(keys []int, i int) int { return keys[i&(len(keys)-1)]<<32 | i&0xffffffff }
+
 func report(b *testing.B, outputs int) {
 	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N), "ns/event")
 	b.ReportMetric(float64(outputs)/float64(b.N), "out/event")
@@ -72,7 +77,7 @@ func BenchmarkIntervalJoin(b *testing.B) {
 	for i := 0; i < b.N; {
 		ls, rs = ls[:0], rs[:0]
 		for n := 0; n < benchBatch && i < b.N; n++ {
-			e := stream.Event[int]{Value: keys[i&(1<<16-1)]<<32 | i&0xffffffff, Time: int64(i) * ivStep}
+			e := stream.Event[int]{Value: benchValue(keys, i), Time: int64(i) * ivStep}
 			if i&1 == 0 {
 				ls = append(ls, e)
 			} else {
@@ -181,7 +186,7 @@ func BenchmarkWindowJoin(b *testing.B) {
 	for i := 0; i < b.N; {
 		ls, rs = ls[:0], rs[:0]
 		for n := 0; n < benchBatch && i < b.N; n++ {
-			e := stream.Event[int]{Value: keys[i&(1<<16-1)]<<32 | i&0xffffffff, Time: int64(i) * 10}
+			e := stream.Event[int]{Value: benchValue(keys, i), Time: int64(i) * 10}
 			if i&1 == 0 {
 				ls = append(ls, e)
 			} else {

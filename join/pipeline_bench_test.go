@@ -18,16 +18,15 @@ import (
 // table is loaded once per run, inside the timed region).
 
 // pipeSource emits the events i < n with i%2 == side of the interval and
-// window workloads (key keys[i%len], value key<<32|i, time i*step), in time
+// window workloads (value benchValue(keys, i), time i*step), in time
 // order, with ascending watermarks.
 func pipeSource(keys []int, n, side int, step int64) stream.Source[int] {
 	return stream.SourceFunc[int](func(ctx context.Context, out *stream.Emitter[int]) error {
-		mask := len(keys) - 1
 		for i := side; i < n; i += 2 {
 			if i&8191 == side && ctx.Err() != nil {
 				return ctx.Err()
 			}
-			out.EmitNanos(keys[i&mask]<<32|i&0xffffffff, int64(i)*step)
+			out.EmitNanos(benchValue(keys, i), int64(i)*step)
 		}
 		return nil
 	})
