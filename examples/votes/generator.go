@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"math/rand/v2"
 	"sync/atomic"
@@ -133,42 +134,46 @@ func (gv generated) record(topic string) *kgo.Record {
 
 // produceVotes writes votes to topic at rate votes per second (0: as fast as
 // possible) until ctx is done or count votes were written (0: unbounded). It
-// counts what it wrote in produced.
+// counts what it wrote in produced. The pace follows the time elapsed since
+// the start, not the number of ticks: a tick may carry several votes (rates
+// above 1,000 a second tick every millisecond) and ticks missed while
+// producing are made up.
 func produceVotes(ctx context.Context, cl *kgo.Client, topic string, g *voteGen, rate float64, count int64, produced *atomic.Int64) error {
 	var tick *time.Ticker
-	perTick := 1
 	if rate > 0 {
-		interval := time.Duration(float64(time.Second) / rate)
-		if interval < time.Millisecond {
-			perTick = int(rate / 1000)
-			interval = time.Millisecond
-		}
-		tick = time.NewTicker(interval)
+		tick = time.NewTicker(max(time.Duration(float64(time.Second)/rate), time.Millisecond))
 		defer tick.Stop()
 	}
 	// the first failure (atomic.Value would panic on a second error of
 	// another concrete type)
 	var failed atomic.Pointer[error]
+	start, sent := time.Now(), int64(0)
 	for count == 0 || produced.Load() < count {
+		due := int64(1)
 		if tick != nil {
 			select {
 			case <-ctx.Done():
 				return nil
 			case <-tick.C:
 			}
+			due = int64(rate*time.Since(start).Seconds()) - sent
 		} else if ctx.Err() != nil {
 			return nil
 		}
-		for range perTick {
+		for ; due > 0; due-- {
 			if count > 0 && produced.Load() >= count {
 				break
 			}
 			cl.Produce(ctx, g.next().record(topic), func(_ *kgo.Record, err error) {
-				if err != nil && ctx.Err() == nil {
+				// A context error is the stop, not a failure (the client may
+				// see ctx's deadline pass before ctx.Err reports it).
+				stopped := ctx.Err() != nil || errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded)
+				if err != nil && !stopped {
 					failed.CompareAndSwap(nil, &err)
 				}
 			})
 			produced.Add(1)
+			sent++
 		}
 		if err := failed.Load(); err != nil {
 			return fmt.Errorf("produce votes: %w", *err)

@@ -7,6 +7,7 @@ import (
 	"maps"
 	"net/http/httptest"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -199,5 +200,31 @@ func TestRunStopsCleanly(t *testing.T) {
 	}
 	if !strings.Contains(out.String(), "final:") || !strings.Contains(out.String(), "live view on http://") {
 		t.Fatalf("output:\n%s", out.String())
+	}
+}
+
+// TestProduceVotesRate: the generator keeps its rate, including rates above
+// 1,000 votes a second (which tick every millisecond with several votes a
+// tick) and rates that do not divide into ticks evenly.
+func TestProduceVotesRate(t *testing.T) {
+	c := kafkatest.New(t, partitions, topicVotes)
+	cl := c.Client(t)
+	for _, rate := range []float64{300, 1500, 4500} {
+		ctx, cancel := context.WithTimeout(context.Background(), 800*time.Millisecond)
+		var produced atomic.Int64
+		gen := newVoteGen(genConfig{Polls: 3, Voters: 100, Seed: 1}, newCatalog(3))
+		start := time.Now()
+		err := produceVotes(ctx, cl, topicVotes, gen, rate, 0, &produced)
+		elapsed := time.Since(start).Seconds()
+		cancel()
+		if err != nil {
+			t.Fatal(err)
+		}
+		// At most what the elapsed time allows; at least most of it (the
+		// last tick may not have come, and a slow machine may lag a tick).
+		got, most := float64(produced.Load()), rate*elapsed
+		if got > most+1 || got < 0.8*most-5 {
+			t.Errorf("rate %v: produced %v in %.2fs, want about %.0f", rate, got, elapsed, most)
+		}
 	}
 }
