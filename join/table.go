@@ -147,7 +147,6 @@ func tableStage[K comparable, T, V, O any](s stream.KeyedStream[K, T], table Tab
 		j := newTableJoin(cfg, key, fi, fl)
 		j.base = newBase(c, err)
 		j.dropped = c.CountDropped
-		j.out = c.Out
 		return j
 	}, opts...)
 }
@@ -191,10 +190,6 @@ type tableJoin[K comparable, T, V, O any] struct {
 	tableWM int64
 	ndrop   int
 	nlate   int
-	// out is the stage's collector (nil when driven without a pipeline, as
-	// in the operator benchmarks): the hot path emits to it directly rather
-	// than through the emit function value.
-	out *stream.Collector[O]
 }
 
 func newTableJoin[K comparable, T, V, O any](cfg tableConfig, key func(T) K, fi func(T, V) O, fl func(T, Opt[V]) O) *tableJoin[K, T, V, O] {
@@ -232,25 +227,11 @@ func (j *tableJoin[K, T, V, O]) ProcessLeft(batch []stream.Event[T]) {
 }
 
 // enrichNow is the hot path: lookup on arrival in a latest-value table.
-// Within a pipeline it emits to the collector by a direct call; without one
-// through the emit function.
 func (j *tableJoin[K, T, V, O]) enrichNow(batch []stream.Event[T]) {
 	// Fields are loaded once: the calls below could otherwise change them.
-	table, key, fi, fl, out := j.latest, j.key, j.fi, j.fl, j.out
-	switch {
-	case fi != nil && out != nil:
+	table, key, fi, fl, emit := j.latest, j.key, j.fi, j.fl, j.emit
+	if fi != nil {
 		drop := 0
-		for i := range batch {
-			e := &batch[i]
-			if v, ok := table[key(e.Value)]; ok {
-				out.EmitAt(fi(e.Value, v), e.Time)
-			} else {
-				drop++
-			}
-		}
-		j.ndrop += drop
-	case fi != nil:
-		drop, emit := 0, j.emit
 		for i := range batch {
 			e := &batch[i]
 			if v, ok := table[key(e.Value)]; ok {
@@ -260,19 +241,12 @@ func (j *tableJoin[K, T, V, O]) enrichNow(batch []stream.Event[T]) {
 			}
 		}
 		j.ndrop += drop
-	case out != nil:
-		for i := range batch {
-			e := &batch[i]
-			v, ok := table[key(e.Value)]
-			out.EmitAt(fl(e.Value, Opt[V]{v, ok}), e.Time)
-		}
-	default:
-		emit := j.emit
-		for i := range batch {
-			e := &batch[i]
-			v, ok := table[key(e.Value)]
-			emit(fl(e.Value, Opt[V]{v, ok}), e.Time)
-		}
+		return
+	}
+	for i := range batch {
+		e := &batch[i]
+		v, ok := table[key(e.Value)]
+		emit(fl(e.Value, Opt[V]{v, ok}), e.Time)
 	}
 }
 
