@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -139,7 +140,12 @@ func (rt *runtime) plan() error {
 	}()
 	for _, n := range p.nodes {
 		for _, e := range n.inputs {
-			e.from.consumers = append(e.from.consumers, n)
+			// Once per consumer, even if it takes this producer on several
+			// inputs (Union(s, s), a self-join): the instances are wired
+			// per input below.
+			if !slices.Contains(e.from.consumers, n) {
+				e.from.consumers = append(e.from.consumers, n)
+			}
 		}
 	}
 	usesDLQ := false

@@ -274,3 +274,37 @@ func TestExplicitWatermarkFlushes(t *testing.T) {
 		t.Fatalf("batches %v, want %v", sink.lens, want)
 	}
 }
+
+// countSides counts what reaches each input of a two-input operator.
+type countSides struct {
+	c           *OpContext[int]
+	left, right int
+}
+
+func (o *countSides) ProcessLeft(b []Event[int])  { o.left += len(b) }
+func (o *countSides) ProcessRight(b []Event[int]) { o.right += len(b) }
+func (o *countSides) OnWatermark(int64)           {}
+func (o *countSides) OnEnd()                      { o.c.Out.Emit(o.left*1000 + o.right) }
+
+// TestSameStreamTwice: a stage that takes one stream on two inputs
+// (Union(s, s), a self-join) gets each element once per input.
+func TestSameStreamTwice(t *testing.T) {
+	p := New()
+	s := From(p, sliceSource([]int{1, 2, 3}))
+	u := &collectSink[int]{}
+	To(Union(s, s), u)
+	ks := KeyBy(s, func(v int) int { return 0 })
+	sides := &collectSink[int]{}
+	To(ApplyKeyed2(ks, ks, "self", func(c *OpContext[int]) Operator2[int, int] { return &countSides{c: c} }), sides)
+	if err := p.Run(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	got := u.values()
+	slices.Sort(got)
+	if want := []int{1, 1, 2, 2, 3, 3}; !slices.Equal(got, want) {
+		t.Fatalf("Union(s, s) gave %v, want %v", got, want)
+	}
+	if got := sides.values(); !slices.Equal(got, []int{3003}) {
+		t.Fatalf("self-join saw left*1000+right = %v, want [3003]", got)
+	}
+}
