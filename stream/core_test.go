@@ -16,9 +16,11 @@ import (
 )
 
 // TestWatermarkMergeProperty drives wmMerge with random watermark, idle,
-// activity and end events and checks it against the definition: the output
-// is the running max of the min over inputs that are neither idle nor
-// ended, and the merge is idle exactly when every input is.
+// activity and end events (after the final watermark or without it) and
+// checks it against the definition: the output is the running max of the
+// min over inputs that are neither idle nor finished (ended after MaxTime;
+// an input ended without it holds its last watermark), and the merge is idle
+// exactly when every input is idle or finished.
 func TestWatermarkMergeProperty(t *testing.T) {
 	for seed := range uint64(200) {
 		r := rand.New(rand.NewPCG(seed, 1))
@@ -41,6 +43,9 @@ func TestWatermarkMergeProperty(t *testing.T) {
 			switch op := r.IntN(10); {
 			case op < 6:
 				w := int64(r.IntN(1000))
+				if r.IntN(8) == 0 {
+					w = MaxTime // the final watermark
+				}
 				got, adv, _ = m.watermark(i, w)
 				idle[i] = false
 				wm[i] = max(wm[i], w)
@@ -56,7 +61,7 @@ func TestWatermarkMergeProperty(t *testing.T) {
 			}
 			lo, live := int64(math.MaxInt64), false
 			for j := range n {
-				if !idle[j] && !ended[j] {
+				if !idle[j] && !(ended[j] && wm[j] == MaxTime) {
 					lo, live = min(lo, wm[j]), true
 				}
 			}
@@ -91,6 +96,51 @@ func waitingSource(vs []int64) Source[int64] {
 			}
 		}
 	})
+}
+
+// TestCancelHoldsMergedWatermark: when a run is cancelled its sources end
+// one after the other, without the final watermark. An input that ended so
+// must keep holding the merged watermark: a timer between the inputs'
+// watermarks must not fire after the first of them ends.
+func TestCancelHoldsMergedWatermark(t *testing.T) {
+	// liveAt emits ts, then waits; cancelled, it ends after linger.
+	liveAt := func(ts int64, linger time.Duration) Source[int64] {
+		return SourceFunc[int64](func(ctx context.Context, out *Emitter[int64]) error {
+			out.EmitNanos(ts, ts)
+			out.Flush()
+			for {
+				select {
+				case now := <-out.Ticks():
+					out.Tick(now)
+				case <-ctx.Done():
+					time.Sleep(linger)
+					return ctx.Err()
+				}
+			}
+		})
+	}
+	for _, slowFirst := range []bool{false, true} {
+		p := New(WithTickInterval(time.Millisecond))
+		la, lb := time.Duration(0), 30*time.Millisecond
+		if slowFirst {
+			la, lb = lb, la
+		}
+		u := Union(From(p, liveAt(10, la)), From(p, liveAt(100, lb)))
+		fired := Process(KeyBy(u, func(int64) int { return 0 }),
+			func(c *KeyedContext[int, struct{}, int64], v int64) { c.SetEventTimer(50) },
+			func(c *KeyedContext[int, struct{}, int64], tm Timer) { c.Emit(tm.Time) })
+		got := &collectSink[int64]{}
+		To(fired, got)
+		ctx, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
+		err := p.Run(ctx)
+		cancel()
+		if !errors.Is(err, context.DeadlineExceeded) {
+			t.Fatalf("err = %v", err)
+		}
+		if v := got.values(); len(v) > 0 {
+			t.Fatalf("slow first %v: the cancelled run fired timers %v (the union's watermark was 9 until the cancel)", slowFirst, v)
+		}
+	}
 }
 
 // TestIdleInputReleasesWatermark: a Union of a live input and one that went

@@ -78,8 +78,11 @@ func (noGen) OnEvent(int64)    {}
 func (noGen) Watermark() int64 { return MinTime }
 
 // wmMerge merges the watermarks of several inputs: the output is the minimum
-// over inputs that are neither idle nor ended, and never goes back. When every
-// input is idle (or ended) the merge is idle.
+// over inputs that are neither idle nor finished, and never goes back. An
+// input is finished when it ended after the final watermark (MaxTime); one
+// that ended without it (a cancelled run) holds the merge at its last
+// watermark, so that the other inputs cannot fire windows and timers early.
+// When every input is idle or finished the merge is idle.
 type wmMerge struct {
 	wm    []int64
 	idle  []bool
@@ -101,7 +104,7 @@ func newWMMerge(n int) *wmMerge {
 func (m *wmMerge) update() (int64, bool, bool) {
 	lo, any := MaxTime, false
 	for i, w := range m.wm {
-		if m.idle[i] || m.ended[i] {
+		if m.idle[i] || m.ended[i] && w == MaxTime {
 			continue
 		}
 		any = true
