@@ -1,29 +1,45 @@
 package stream
 
-import "time"
+import (
+	"slices"
+	"time"
+)
 
 // Dedupe drops repeats: an element is dropped when an element with the same
 // key was kept less than horizon of event time before or after it (so
-// disorder does not let a repeat through). State is exact — a map from key to
-// the time of its kept element — and a key is forgotten once the watermark
-// passes that time plus horizon, so memory is bounded by the keys seen within
-// a horizon. Dropped repeats are counted as Dropped. horizon <= 0 keeps
-// every element. A late element (at or before the watermark) whose key was
-// already forgotten is kept.
+// disorder does not let a repeat through). An element that comes out of order
+// more than horizon before one already kept is itself kept, and both then
+// stand: a later element is checked against every kept element of its key.
+// State is exact — the times of a key's kept elements — and each is forgotten
+// once the watermark passes it plus horizon (the key with its last one), so
+// memory is bounded by the elements kept within a horizon before the
+// watermark. Dropped repeats are counted as Dropped. horizon <= 0 keeps
+// every element. A late element (at or before the watermark) is checked only
+// against the kept elements not yet forgotten, so one whose key was already
+// forgotten is kept.
 //
 // For bounded memory regardless of key count, see DedupeApprox.
 func Dedupe[K comparable, T any](ks KeyedStream[K, T], horizon time.Duration, opts ...StageOption) Stream[T] {
 	key, h := ks.key, int64(horizon)
 	return ApplyKeyed(ks, "dedupe", func(c *OpContext[T]) Operator[T] {
-		return &dedupeOp[K, T]{c: c, key: key, horizon: h, seen: map[K]int64{}, expiry: newTimerHeap[K]()}
+		return &dedupeOp[K, T]{c: c, key: key, horizon: h, seen: map[K]int64{}, more: map[K][]int64{}, expiry: newTimerHeap[K]()}
 	}, opts...)
 }
 
+// dedupeOp holds the times of each key's kept elements: the earliest in seen
+// and, only for a key with several, the others in more, ascending (usually
+// a key has one). Kept times of a key are at least horizon apart, so their
+// expiries (time plus horizon) are distinct and the timer heap, a set of
+// (key, time), holds one timer for each — except that expiries saturating at
+// MaxTime share one timer, which is why forget drops every kept time
+// expiring by the popped one.
 type dedupeOp[K comparable, T any] struct {
 	c       *OpContext[T]
 	key     func(T) K
 	horizon int64
 	seen    map[K]int64
+	more    map[K][]int64
+	free    [][]int64 // emptied slices of more, for reuse
 	expiry  *timerHeap[K]
 }
 
@@ -35,28 +51,90 @@ func (d *dedupeOp[K, T]) ProcessBatch(b []Event[T]) {
 	dropped := 0
 	for i := range b {
 		k, ts := d.key(b[i].Value), b[i].Time
-		kept, ok := d.seen[k]
-		if ok && ts-kept < d.horizon && kept-ts < d.horizon {
+		if first, ok := d.seen[k]; !ok {
+			d.seen[k] = ts
+		} else if d.near(ts, first) || len(d.more) > 0 && d.nearMore(k, ts) {
 			dropped++
 			continue
+		} else {
+			d.keepAnother(k, first, ts)
 		}
-		if ok {
-			d.expiry.remove(k, satAdd(kept, d.horizon))
-		}
-		d.seen[k] = ts
 		d.expiry.add(k, satAdd(ts, d.horizon))
 		d.c.Out.EmitAt(b[i].Value, ts)
 	}
 	d.c.CountDropped(dropped)
 }
 
+// near reports whether ts is less than horizon from kept, either way.
+func (d *dedupeOp[K, T]) near(ts, kept int64) bool {
+	return ts-kept < d.horizon && kept-ts < d.horizon
+}
+
+// nearMore reports whether ts is near a kept time of k in more.
+func (d *dedupeOp[K, T]) nearMore(k K, ts int64) bool {
+	for _, kept := range d.more[k] {
+		if d.near(ts, kept) {
+			return true
+		}
+		if kept > ts { // ascending: the rest are further
+			return false
+		}
+	}
+	return false
+}
+
+// keepAnother adds ts to the kept times of k, whose earliest is first.
+func (d *dedupeOp[K, T]) keepAnother(k K, first, ts int64) {
+	rest, ok := d.more[k]
+	if !ok && len(d.free) > 0 {
+		rest, d.free = d.free[len(d.free)-1], d.free[:len(d.free)-1]
+	}
+	if ts < first {
+		d.seen[k], ts = ts, first
+	}
+	i, _ := slices.BinarySearch(rest, ts)
+	d.more[k] = slices.Insert(rest, i, ts)
+}
+
 func (d *dedupeOp[K, T]) OnWatermark(wm int64) {
 	for {
-		k, _, ok := d.expiry.popUpTo(wm)
+		k, exp, ok := d.expiry.popUpTo(wm)
 		if !ok {
 			return
 		}
+		d.forget(k, exp)
+	}
+}
+
+// forget drops the kept times of k whose expiry is at or before exp, and k
+// itself when none is left.
+func (d *dedupeOp[K, T]) forget(k K, exp int64) {
+	first, ok := d.seen[k]
+	if !ok || satAdd(first, d.horizon) > exp {
+		return
+	}
+	rest, ok := d.more[k]
+	if !ok {
 		delete(d.seen, k)
+		return
+	}
+	n := 0 // kept times in rest that expire too
+	for n < len(rest) && satAdd(rest[n], d.horizon) <= exp {
+		n++
+	}
+	if n == len(rest) {
+		delete(d.seen, k)
+	} else {
+		d.seen[k] = rest[n]
+		n++
+		if n < len(rest) {
+			d.more[k] = slices.Delete(rest, 0, n)
+			return
+		}
+	}
+	delete(d.more, k)
+	if len(d.free) < 64 {
+		d.free = append(d.free, rest[:0])
 	}
 }
 
