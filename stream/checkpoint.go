@@ -130,7 +130,7 @@ type coordinator struct {
 	requested atomic.Uint64 // latest id asked of the sources
 	completed uint64
 	done      chan completion
-	sources   []CheckpointFuncs
+	sources   []sourceCkpt
 	final     *completion
 }
 
@@ -152,9 +152,15 @@ func (c *coordinator) addSink() int {
 	return c.sinks - 1
 }
 
-func (c *coordinator) addSource(f CheckpointFuncs) {
+// sourceCkpt is a source's checkpoint callbacks and its stage's name.
+type sourceCkpt struct {
+	stage string
+	f     CheckpointFuncs
+}
+
+func (c *coordinator) addSource(stage string, f CheckpointFuncs) {
 	c.mu.Lock()
-	c.sources = append(c.sources, f)
+	c.sources = append(c.sources, sourceCkpt{stage, f})
 	c.mu.Unlock()
 }
 
@@ -246,13 +252,17 @@ func (rt *runtime) runCoordinator(stop <-chan struct{}) {
 	}
 }
 
+// complete hands a completed checkpoint to the sources. A panic in a
+// source's Complete fails the run with an error naming the source.
 func (rt *runtime) complete(d completion) {
 	rt.ckpt.mu.Lock()
-	srcs := append([]CheckpointFuncs(nil), rt.ckpt.sources...)
+	srcs := append([]sourceCkpt(nil), rt.ckpt.sources...)
 	rt.ckpt.mu.Unlock()
 	for _, s := range srcs {
-		if s.Complete != nil {
-			s.Complete(d.id, d.retained)
+		if s.f.Complete != nil {
+			if err := recovered(s.stage, func() { s.f.Complete(d.id, d.retained) }); err != nil {
+				rt.fail(err)
+			}
 		}
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"runtime/debug"
 	"slices"
 	"sync"
 	"sync/atomic"
@@ -317,7 +318,11 @@ func (rt *runtime) plan() error {
 				rt.instances[id][i] = nil
 				continue
 			}
-			ports := n.build(ic, out)
+			var ports []any
+			if err := recovered(n.meta.name, func() { ports = n.build(ic, out) }); err != nil {
+				rt.closeAll() // the sinks and sources built so far
+				return err
+			}
 			rt.instances[id][i] = ports
 			if t.head == n {
 				t.headCtl = ports[0].(ctl)
@@ -365,10 +370,13 @@ func (rt *runtime) run() error {
 	// Graceful shutdown: after the user cancels, draining has drainTimeout.
 	var drainTimer *time.Timer
 	var drainMu sync.Mutex
+	drained := false // set once the tasks are done: no timer after that
 	stopAfter := context.AfterFunc(rt.userCtx, func() {
 		drainMu.Lock()
 		defer drainMu.Unlock()
-		drainTimer = time.AfterFunc(max(rt.cfg.drainTimeout, 0), func() { rt.fail(ErrDrainTimeout) })
+		if !drained {
+			drainTimer = time.AfterFunc(max(rt.cfg.drainTimeout, 0), func() { rt.fail(ErrDrainTimeout) })
+		}
 	})
 	// Metrics ticker.
 	metricsDone := make(chan struct{})
@@ -390,6 +398,7 @@ func (rt *runtime) run() error {
 	wg.Wait()
 	stopAfter()
 	drainMu.Lock()
+	drained = true
 	if drainTimer != nil {
 		drainTimer.Stop()
 	}
@@ -413,10 +422,8 @@ func (rt *runtime) run() error {
 			rt.complete(*final)
 		}
 	}
-	for _, c := range rt.closers {
-		if err := c.c.Close(); err != nil {
-			rt.fail(&StageError{Stage: c.name, Err: err})
-		}
+	if err := rt.closeAll(); err != nil {
+		rt.fail(err)
 	}
 	rt.publishMetrics()
 	if err := rt.failed(); err != nil {
@@ -431,6 +438,41 @@ func (rt *runtime) run() error {
 	if err := rt.userCtx.Err(); err != nil {
 		return err
 	}
+	return nil
+}
+
+// closeAll closes the sinks and sources that have a Close method, all of
+// them, and returns the first failure (an error or a panic) naming its
+// stage.
+func (rt *runtime) closeAll() error {
+	var first error
+	for _, c := range rt.closers {
+		var err error
+		if perr := recovered(c.name, func() { err = c.c.Close() }); perr != nil {
+			err = perr
+		} else if err != nil {
+			err = &StageError{Stage: c.name, Err: err}
+		}
+		if first == nil {
+			first = err
+		}
+	}
+	return first
+}
+
+// recovered calls f and returns, as an error naming stage, the failure it
+// raised (a stage's failure or a panic in user code), or nil.
+func recovered(stage string, f func()) (err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			if fl, ok := r.(*failure); ok {
+				err = fl.err
+				return
+			}
+			err = &StageError{Stage: stage, Err: &PanicError{Value: r, Stack: debug.Stack()}}
+		}
+	}()
+	f()
 	return nil
 }
 
@@ -510,7 +552,7 @@ func (t *task) protect(f func()) (ok bool) {
 			fl, isFailure := r.(*failure)
 			if !isFailure {
 				// A panic outside any stage guard: runtime code or a source.
-				fl = &failure{err: &StageError{Stage: t.name, Err: &PanicError{Value: r}}}
+				fl = &failure{err: &StageError{Stage: t.name, Err: &PanicError{Value: r, Stack: debug.Stack()}}}
 			}
 			if fl != errAborted {
 				t.rt.fail(fl.err)

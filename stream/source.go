@@ -409,5 +409,5 @@ func (e *Emitter[T]) finish(final bool) {
 // sources may need them) but this source commits nothing.
 func (e *Emitter[T]) OnCheckpoint(f CheckpointFuncs) {
 	e.ckpt = f
-	e.t.rt.ckpt.addSource(f)
+	e.t.rt.ckpt.addSource(e.meta.name, f)
 }
