@@ -140,3 +140,36 @@ func TestSourcePanicHasStack(t *testing.T) {
 	To(From(p, SourceFunc[int](func(context.Context, *Emitter[int]) error { panic("source boom") }), Name("src")), &collectSink[int]{})
 	wantStageError(t, runNoPanic(t, p, context.Background()), "src", true)
 }
+
+// clockGen is a watermark generator that advances on every call, as one
+// following processing time would.
+type clockGen struct{ n int64 }
+
+func (g *clockGen) OnEvent(int64)    {}
+func (g *clockGen) Watermark() int64 { g.n++; return g.n * 1000 }
+
+// TestGeneratorAskedOnTick: a source's watermark generator is asked on each
+// tick, not only after batches, so a quiet source's watermark still moves.
+func TestGeneratorAskedOnTick(t *testing.T) {
+	p := New(WithTickInterval(time.Millisecond))
+	var seen int64
+	s := From(p, SourceFunc[int](func(ctx context.Context, out *Emitter[int]) error {
+		for range 5 {
+			select {
+			case now := <-out.Ticks():
+				out.Tick(now)
+			case <-ctx.Done():
+				return nil
+			}
+		}
+		seen = out.CurrentWatermark()
+		return nil
+	}), Watermarks(WatermarkFunc(func() WatermarkGenerator { return &clockGen{} })))
+	To(s, &collectSink[int]{})
+	if err := runNoPanic(t, p, context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if seen != 5000 {
+		t.Fatalf("after 5 ticks the source's watermark is %d, want 5000", seen)
+	}
+}

@@ -298,9 +298,10 @@ func (e *Emitter[T]) advance(w int64) {
 func (e *Emitter[T]) Ticks() <-chan time.Time { return e.t.tickC() }
 
 // Tick does the periodic processing-time work of the source's task: it
-// flushes a partial batch (the linger), marks the source idle after its idle
-// timeout without elements, and fires processing-time timers of the stages
-// chained after it.
+// flushes a partial batch (the linger), asks the watermark strategy for its
+// watermark (a generator may advance with processing time while no element
+// comes), marks the source idle after its idle timeout without elements, and
+// fires processing-time timers of the stages chained after it.
 func (e *Emitter[T]) Tick(now time.Time) {
 	if e.failed {
 		return
@@ -308,6 +309,8 @@ func (e *Emitter[T]) Tick(now time.Time) {
 	if !e.t.protect(func() {
 		if len(e.buf) > 0 {
 			e.flush()
+		} else if !e.explicit {
+			e.advance(e.generated())
 		}
 		e.tick(now.UnixNano())
 	}) {
@@ -371,8 +374,9 @@ func (e *Emitter[T]) Idle() {
 // the caller must not reuse its memory), meta optional origin
 // information for a dead letter (may be nil). Under FailOnError it returns the
 // error, wrapped in a StageError naming the source, and the source must
-// return it; otherwise the input is counted (and dead-lettered) and Reject
-// returns nil.
+// return it; otherwise the input is counted (and dead-lettered, at the
+// highest event time emitted so far, or the processing time before any) and
+// Reject returns nil.
 func (e *Emitter[T]) Reject(raw []byte, meta map[string]string, err error) (out error) {
 	if e.meta.policy == FailOnError {
 		return &StageError{Stage: e.meta.name, Err: err}
