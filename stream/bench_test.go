@@ -71,6 +71,9 @@ func BenchmarkChainBaseline(b *testing.B) {
 	}
 	b.StopTimer()
 	reportEvents(b)
+	if want := b.N - (b.N+2)/3; sink.n != want {
+		b.Fatalf("counted %d, want %d", sink.n, want)
+	}
 }
 
 // BenchmarkKeyByExchange: a Slice source keyed by x%1024 across an exchange

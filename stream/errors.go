@@ -24,6 +24,7 @@ type StageError struct {
 	Err   error
 }
 
+// Error returns "stream: stage <name>: <cause>".
 func (e *StageError) Error() string { return fmt.Sprintf("stream: stage %q: %v", e.Stage, e.Err) }
 
 // Unwrap returns the cause.
@@ -36,6 +37,7 @@ type PanicError struct {
 	Stack []byte
 }
 
+// Error returns "panic: <value>" (the stack is in Stack, not in the message).
 func (e *PanicError) Error() string { return fmt.Sprintf("panic: %v", e.Value) }
 
 // Unwrap returns Value if it is an error, so errors.Is sees through a panic(err).
@@ -64,6 +66,8 @@ const (
 	DeadLetterOnError
 )
 
+// String returns "fail", "skip" or "dead-letter", or ErrorPolicy(n) for an
+// undefined value.
 func (p ErrorPolicy) String() string {
 	switch p {
 	case FailOnError:
@@ -88,8 +92,11 @@ type DeadLetter struct {
 	// Raw is the original bytes of the input when the stage had them (a line
 	// of text, a Kafka record value), else nil.
 	Raw []byte
-	// Time is the element's event time when known, else the processing time
-	// at which it failed (Unix nanoseconds).
+	// Time is the element's event time when known (Unix nanoseconds). For a
+	// source's input it could not decode (Emitter.Reject), whose event time
+	// is unknown, it is the highest event time the source emitted before it,
+	// so that the dead letter sorts with its neighbours; before any, the
+	// processing time at which it failed.
 	Time int64
 	// Meta carries source-specific origin information (for example a Kafka
 	// topic, partition and offset), or nil.

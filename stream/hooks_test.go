@@ -99,3 +99,49 @@ func TestInvalidPipelines(t *testing.T) {
 		t.Fatalf("batch size 0: %v", err)
 	}
 }
+
+// TestPeriodicMetrics: with WithMetricsInterval the hook receives snapshots
+// while the pipeline runs, their counts never go back, and the last one,
+// sent when Run returns, is final.
+func TestPeriodicMetrics(t *testing.T) {
+	h := &recordingHook{}
+	p := New(WithHooks(h), WithMetricsInterval(2*time.Millisecond), WithTickInterval(time.Millisecond))
+	src := From(p, SourceFunc[int64](func(ctx context.Context, out *Emitter[int64]) error {
+		deadline := time.After(50 * time.Millisecond)
+		for i := range int64(10) {
+			out.EmitNanos(i, i)
+			out.Flush()
+			select {
+			case <-time.After(2 * time.Millisecond):
+			case <-ctx.Done():
+				return ctx.Err()
+			}
+		}
+		<-deadline
+		return nil
+	}), Name("numbers"))
+	To(src, &collectSink[int64]{}, Name("out"))
+	if err := p.Run(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if len(h.metrics) < 3 {
+		t.Fatalf("metrics hook called %d times in about 70ms at a 2ms interval", len(h.metrics))
+	}
+	var last uint64
+	for i, snap := range h.metrics {
+		for _, m := range snap {
+			if m.Stage != "out" {
+				continue
+			}
+			if m.In < last {
+				t.Fatalf("snapshot %d: In went back from %d to %d", i, last, m.In)
+			}
+			last = m.In
+		}
+	}
+	if last != 10 {
+		t.Fatalf("last snapshot: out.In = %d, want 10", last)
+	}
+}
