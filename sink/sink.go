@@ -19,8 +19,9 @@ import (
 )
 
 // To ends s in k; it is stream.To, here so pipelines read
-// sink.To(s, sink.Func(f)). Options: stream.Name (default "sink#N"),
-// stream.OnError.
+// sink.To(s, sink.Func(f)). Options: stream.Name (default "sink#N"). A
+// sink has no error policy (an error from it always fails the pipeline), so
+// stream.OnError makes the pipeline invalid.
 func To[T any](s stream.Stream[T], k stream.Sink[T], opts ...stream.StageOption) {
 	stream.To(s, k, opts...)
 }

@@ -159,7 +159,7 @@ type ApproxSeen interface {
 func DedupeApprox[K comparable, T any](ks KeyedStream[K, T], newFilter func() ApproxSeen, hash func(K) uint64, opts ...StageOption) Stream[T] {
 	key := ks.key
 	if newFilter == nil || hash == nil {
-		ks.n.p.errorf("DedupeApprox after %q: nil filter constructor or hash", ks.n.meta.name)
+		pipelineOf(ks.n, "DedupeApprox").errorf("DedupeApprox after %q: nil filter constructor or hash", ks.n.meta.name)
 	}
 	return ApplyKeyed(ks, "dedupe", func(c *OpContext[T]) Operator[T] {
 		return &approxDedupeOp[K, T]{c: c, key: key, hash: hash, f: newFilter()}

@@ -6,8 +6,10 @@
 //
 // A Pipeline is built with From (a Source), stage functions (Map, MapErr,
 // Filter, FlatMap, Tap, KeyBy, Union, Dedupe, DedupeApprox, Process, and the
-// window and join packages) and sinks (To). Building does no I/O and never
-// panics: mistakes are reported by Run, wrapped in ErrInvalidPipeline. Run
+// window and join packages) and sinks (To). Building does no I/O: mistakes
+// are reported by Run, wrapped in ErrInvalidPipeline. Only a zero Stream or
+// a nil *Pipeline given to a stage function panics, as there is then no Run
+// to report to. Run
 // blocks until bounded input is exhausted and flushed (nil), a stage fails
 // (the first failure, wrapped in a StageError naming the stage; a panic in
 // user code becomes a PanicError inside it), or its context is cancelled

@@ -162,7 +162,7 @@ func sideCollector[S, O any](c *OpContext[O], side *node, ic *instanceCtx) *Coll
 
 func opNode[I, O any](in *node, hash any, par int, kind string, opts []StageOption) *node {
 	cfg := applyStageOptions(opts)
-	p := in.p
+	p := pipelineOf(in, "Apply")
 	n := newNode[O](p, kindOp, kind, cfg)
 	if !p.own(in, n.meta.name) {
 		return n

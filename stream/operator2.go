@@ -35,7 +35,7 @@ func ApplyKeyed2WithSides[K comparable, L, R, O, SL, SR any](left KeyedStream[K,
 // belong to another pipeline (the pipeline is then invalid).
 func keyed2Node[K comparable, L, R, O any](left KeyedStream[K, L], right KeyedStream[K, R], kind string, nilOp bool, opts []StageOption) (n *node, ok bool) {
 	cfg := applyStageOptions(opts)
-	p := left.n.p
+	p := pipelineOf(left.n, "ApplyKeyed2")
 	n = newNode[O](p, kindTwoInput, kind, cfg)
 	if !p.own(left.n, n.meta.name) || !p.own(right.n, n.meta.name) {
 		return n, false

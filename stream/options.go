@@ -115,61 +115,95 @@ func (c *config) validate() error {
 }
 
 // StageOption configures one stage: its name, error policy, parallelism (on
-// KeyBy) or, for sources, event time and watermarks. An option that means
-// nothing for the stage it is given to makes the pipeline invalid.
+// KeyBy) or, for sources, event time and watermarks. Each stage function's
+// doc lists the options it takes; an option that means nothing for the stage
+// it is given to (Parallelism on a Map, OnError on a Filter or a sink, Name
+// on KeyBy, a source option on anything but From) makes Run fail with
+// ErrInvalidPipeline. A nil StageOption is ignored.
 type StageOption interface{ applyStage(*stageConfig) }
 
 type stageConfig struct {
-	name           string
-	policy         *ErrorPolicy
-	parallelism    int
-	parallelismSet bool
+	name        string
+	policy      *ErrorPolicy
+	parallelism int
+	given       optSet // the options applied, to check them against the stage
+	only        optSet // if not 0, the stage takes only these of its kind's options
 	// source-only
 	timestamps  any // func(T) time.Time
 	watermarks  WatermarkStrategy
 	idleTimeout time.Duration
-	sourceOnly  []string
 }
+
+// optSet is a set of stage option kinds: those a stageConfig was given, or
+// those a stage takes (see kindOptions).
+type optSet uint8
+
+const (
+	optName optSet = 1 << iota
+	optOnError
+	optParallelism
+	optEventTime
+	optWatermarks
+	optIdleTimeout
+)
+
+// optNames names the option kinds, bit i of an optSet naming optNames[i].
+var optNames = [...]string{"Name", "OnError", "Parallelism", "EventTime", "Watermarks", "IdleTimeout"}
 
 type stageOption func(*stageConfig)
 
 func (f stageOption) applyStage(c *stageConfig) { f(c) }
 
-// Name names a stage. Names appear in errors, dead letters and metrics; a
-// stage without one is named after its kind and position ("map#3"). Names
-// should be unique in a pipeline: stages sharing a name share its metrics.
-func Name(name string) StageOption { return stageOption(func(c *stageConfig) { c.name = name }) }
+// Name names a stage (default: its kind and position, as in "map#3"). Names
+// appear in errors, dead letters and metrics. Names should be unique in a
+// pipeline: stages sharing a name share its metrics (Pipeline.Stage reports
+// their sum) and its error policy, the one of the first stage of that name;
+// a later stage of that name whose OnError sets another policy makes the
+// pipeline invalid. A side output is named after its stage with a suffix
+// (".side", ".left", ".right"). Not for KeyBy, which is not a stage.
+func Name(name string) StageOption {
+	return stageOption(func(c *stageConfig) { c.name = name; c.given |= optName })
+}
 
-// OnError sets the stage's ErrorPolicy, overriding the pipeline's default.
+// OnError sets the ErrorPolicy of a stage that can fail per element (default:
+// the pipeline's WithErrorPolicy): From (inputs the source rejects), MapErr,
+// and operator stages (Apply, ApplyKeyed, Process, windows, joins; see
+// OpContext.Reject). On a stage that has no per-element failure (Map,
+// Filter, FlatMap, Tap, Union, a sink: a sink's error always fails the
+// pipeline) or on KeyBy it makes the pipeline invalid. See Name for stages
+// sharing a name.
 func OnError(p ErrorPolicy) StageOption {
-	return stageOption(func(c *stageConfig) { c.policy = &p })
+	return stageOption(func(c *stageConfig) { c.policy = &p; c.given |= optOnError })
 }
 
 // Parallelism sets how many parallel instances run the keyed stages after a
 // KeyBy (default: the pipeline's WithParallelism). Elements are spread over
 // the instances by a hash of their key, so each key lives in one instance.
-// Only meaningful on KeyBy; n < 1 is an invalid pipeline.
+// Only meaningful on KeyBy: on any stage it makes the pipeline invalid (a
+// stage runs with the parallelism of its input, a keyed stage with its
+// KeyBy's). n < 1 is an invalid pipeline.
 func Parallelism(n int) StageOption {
-	return stageOption(func(c *stageConfig) { c.parallelism, c.parallelismSet = n, true })
+	return stageOption(func(c *stageConfig) { c.parallelism = n; c.given |= optParallelism })
 }
 
 // EventTime makes a source take each element's event time from f (default:
 // the time the source emitted it, or the time the source itself supplies with
-// Emitter.EmitAt). Only meaningful on From.
+// Emitter.EmitAt). Only meaningful on From: elsewhere it makes the pipeline
+// invalid, as does an f whose argument is not the source's element type.
 func EventTime[T any](f func(T) time.Time) StageOption {
-	return stageOption(func(c *stageConfig) { c.timestamps = f; c.sourceOnly = append(c.sourceOnly, "EventTime") })
+	return stageOption(func(c *stageConfig) { c.timestamps = f; c.given |= optEventTime })
 }
 
 // Watermarks sets a source's watermark strategy (default Ascending()). Only
-// meaningful on From.
+// meaningful on From: elsewhere it makes the pipeline invalid.
 func Watermarks(s WatermarkStrategy) StageOption {
-	return stageOption(func(c *stageConfig) { c.watermarks = s; c.sourceOnly = append(c.sourceOnly, "Watermarks") })
+	return stageOption(func(c *stageConfig) { c.watermarks = s; c.given |= optWatermarks })
 }
 
 // IdleTimeout marks a source idle after it has emitted nothing for d of
 // processing time (default 0: never). An idle input no longer holds back the
 // watermark of the stages it feeds; it becomes active again with its next
-// element. Only meaningful on From.
+// element. Only meaningful on From: elsewhere it makes the pipeline invalid.
 func IdleTimeout(d time.Duration) StageOption {
-	return stageOption(func(c *stageConfig) { c.idleTimeout = d; c.sourceOnly = append(c.sourceOnly, "IdleTimeout") })
+	return stageOption(func(c *stageConfig) { c.idleTimeout = d; c.given |= optIdleTimeout })
 }

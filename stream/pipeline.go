@@ -128,23 +128,80 @@ type node struct {
 	run func(ic *instanceCtx, out any) error
 }
 
+// kindOptions lists the stage options each kind of node takes. A stage
+// function may take fewer (stageConfig.only: Map takes no OnError); KeyBy,
+// which adds no node, takes keyByOptions.
+var kindOptions = [...]optSet{
+	kindSource:      optName | optOnError | optEventTime | optWatermarks | optIdleTimeout,
+	kindOp:          optName | optOnError,
+	kindSink:        optName, // a sink's error always fails the pipeline
+	kindUnion:       0,
+	kindTwoInput:    optName | optOnError,
+	kindDeadLetters: 0,
+}
+
+const (
+	// keyByOptions are the options of KeyBy: it is no stage, so no Name.
+	keyByOptions = optParallelism
+	// plainOptions are the options of the stages without per-element
+	// failure (Map, Filter, FlatMap, Tap): no OnError.
+	plainOptions = optName
+)
+
+// kindNames names the node kinds in errors about a stage given no kind.
+var kindNames = [...]string{
+	kindSource:      "source",
+	kindOp:          "operator",
+	kindSink:        "sink",
+	kindUnion:       "union",
+	kindTwoInput:    "two-input",
+	kindDeadLetters: "dead-letter",
+}
+
+// checkOptions records an invalid pipeline for each option in given that is
+// not in takes; what names the stage in the error and whom the kind of stage.
+func (p *Pipeline) checkOptions(what, whom string, given, takes optSet) {
+	for i, opt := range optNames {
+		if b := optSet(1) << i; given&b != 0 && takes&b == 0 {
+			hint := ""
+			if b == optParallelism {
+				hint = " (a stage runs with its input's parallelism, a keyed stage with its KeyBy's)"
+			}
+			p.errorf("%s: option %s does not apply to %s%s", what, opt, whom, hint)
+		}
+	}
+}
+
+// newNode adds a node of kind to p, named after cfg's Name or else defName
+// and its id, and checks cfg's options against the kind (and cfg.only). It
+// panics if p is nil: with no pipeline the mistake cannot be reported by Run.
 func newNode[O any](p *Pipeline, kind nodeKind, defName string, cfg *stageConfig) *node {
+	if p == nil {
+		panic("stream: nil *Pipeline (a Pipeline comes from New)")
+	}
 	n := &node{p: p, id: len(p.nodes), kind: kind, out: typedOut[O]{}}
 	name := fmt.Sprintf("%s#%d", defName, n.id)
 	policy := p.cfg.policy
+	setsPolicy := false
 	if cfg != nil {
 		if cfg.name != "" {
 			name = cfg.name
 		}
-		if cfg.policy != nil {
-			policy = *cfg.policy
+		takes := kindOptions[kind]
+		if cfg.only != 0 {
+			takes &= cfg.only
 		}
-		if kind != kindSource && len(cfg.sourceOnly) > 0 {
-			p.errorf("stage %q: option %s only applies to sources", name, cfg.sourceOnly[0])
+		if defName == "" {
+			defName = kindNames[kind]
+		}
+		p.checkOptions(fmt.Sprintf("stage %q", name), "a "+defName+" stage", cfg.given, takes)
+		if cfg.policy != nil && takes&optOnError != 0 {
+			policy, setsPolicy = *cfg.policy, true
 		}
 	}
 	p.mu.Lock()
-	if m, ok := p.byName[name]; ok {
+	m, shared := p.byName[name]
+	if shared {
 		n.meta = m
 	} else {
 		n.meta = &stageMeta{name: name, policy: policy}
@@ -152,6 +209,9 @@ func newNode[O any](p *Pipeline, kind nodeKind, defName string, cfg *stageConfig
 		p.byName[name] = n.meta
 	}
 	p.mu.Unlock()
+	if shared && setsPolicy && policy != m.policy {
+		p.errorf("stage %q: OnError(%v) differs from the %v policy of the earlier stage of that name (stages sharing a name share one error policy)", name, policy, m.policy)
+	}
 	p.nodes = append(p.nodes, n)
 	return n
 }
@@ -166,8 +226,9 @@ func applyStageOptions(opts []StageOption) *stageConfig {
 	return c
 }
 
-// sameOwner reports (and records) an error if a stream of another pipeline is
-// used.
+// own reports whether n, an input of the stage named stage, belongs to p, and
+// records an invalid pipeline if not (n nil: the zero Stream, or another
+// pipeline's).
 func (p *Pipeline) own(n *node, stage string) bool {
 	if n == nil {
 		p.errorf("stage %s: input stream is the zero Stream", stage)

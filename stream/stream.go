@@ -2,23 +2,53 @@ package stream
 
 import (
 	"context"
+	"fmt"
 	"hash/maphash"
 )
 
 // Stream is a typed stream of elements in a Pipeline. It is a handle used to
-// build stages; it holds no data. The zero Stream is invalid. A Stream may be
-// consumed by several stages: each receives every element.
+// build stages; it holds no data. A Stream may be consumed by several stages:
+// each receives every element.
+//
+// The zero Stream belongs to no pipeline, so there is no Run to report a
+// mistake to: a stage function given it as its only (or, for Union, every)
+// input panics with a message naming the function, as the standard library
+// does for programmer errors.
 type Stream[T any] struct{ n *node }
 
-// Pipeline returns the pipeline the stream belongs to.
-func (s Stream[T]) Pipeline() *Pipeline { return s.n.p }
+// Pipeline returns the pipeline the stream belongs to, or nil for the zero
+// Stream.
+func (s Stream[T]) Pipeline() *Pipeline {
+	if s.n == nil {
+		return nil
+	}
+	return s.n.p
+}
 
-// Name returns the name of the stage that produces the stream.
-func (s Stream[T]) Name() string { return s.n.meta.name }
+// Name returns the name of the stage that produces the stream, or "" for the
+// zero Stream.
+func (s Stream[T]) Name() string {
+	if s.n == nil {
+		return ""
+	}
+	return s.n.meta.name
+}
+
+// pipelineOf returns the pipeline of n, the input of the stage function fn.
+// It panics if n is nil (the zero Stream or KeyedStream): with no pipeline,
+// the mistake cannot be recorded for Run.
+func pipelineOf(n *node, fn string) *Pipeline {
+	if n == nil {
+		panic("stream: " + fn + " of the zero Stream (a Stream comes from From or a stage function)")
+	}
+	return n.p
+}
 
 // KeyedStream is a stream partitioned by a comparable key: keyed stages after
 // it (Process, Dedupe, windows, joins) see every element of a key in one
-// instance, so keyed state needs no locks. Obtain one with KeyBy.
+// instance, so keyed state needs no locks. Obtain one with KeyBy. Like the
+// zero Stream, the zero KeyedStream belongs to no pipeline: a keyed stage
+// given it panics.
 type KeyedStream[K comparable, T any] struct {
 	n   *node
 	key func(T) K
@@ -34,10 +64,20 @@ func (ks KeyedStream[K, T]) Key() func(T) K { return ks.key }
 // key.
 func (ks KeyedStream[K, T]) Stream() Stream[T] { return Stream[T]{n: ks.n} }
 
-// Pipeline returns the pipeline the stream belongs to.
-func (ks KeyedStream[K, T]) Pipeline() *Pipeline { return ks.n.p }
+// Pipeline returns the pipeline the stream belongs to, or nil for the zero
+// KeyedStream.
+func (ks KeyedStream[K, T]) Pipeline() *Pipeline {
+	if ks.n == nil {
+		return nil
+	}
+	return ks.n.p
+}
 
-func (ks KeyedStream[K, T]) hashFunc() any { return partitionHash(ks.n.p.seed(), ks.key) }
+// hashFunc returns the partition hash of the key; it panics for the zero
+// KeyedStream (it is the first thing the keyed stages ask of their input).
+func (ks KeyedStream[K, T]) hashFunc() any {
+	return partitionHash(pipelineOf(ks.n, "keyed stage").seed(), ks.key)
+}
 
 func (p *Pipeline) seed() maphash.Seed {
 	if !p.seeded {
@@ -49,22 +89,30 @@ func (p *Pipeline) seed() maphash.Seed {
 // KeyBy partitions s by the key f returns. Options: Parallelism (how many
 // instances run the keyed stages that follow; default WithParallelism).
 // KeyBy itself is not a stage: it costs nothing until a keyed stage consumes
-// it. Keys are spread over instances by a hash that is stable for one run of
+// it, and any other option (Name, OnError, ...) makes the pipeline invalid.
+// Keys are spread over instances by a hash that is stable for one run of
 // one process (not across processes: use a Kafka repartition topic for that).
+// A nil f makes the pipeline invalid; the zero s panics (see Stream).
 func KeyBy[K comparable, T any](s Stream[T], f func(T) K, opts ...StageOption) KeyedStream[K, T] {
+	p := pipelineOf(s.n, "KeyBy")
 	cfg := applyStageOptions(opts)
+	what := fmt.Sprintf("KeyBy after %q", s.n.meta.name)
+	p.checkOptions(what, "KeyBy (it is not a stage)", cfg.given, keyByOptions)
 	if f == nil {
-		s.n.p.errorf("KeyBy after %q: nil key function", s.n.meta.name)
+		p.errorf("%s: nil key function", what)
 	}
-	if cfg.parallelismSet && cfg.parallelism < 1 {
-		s.n.p.errorf("KeyBy after %q: parallelism %d < 1", s.n.meta.name, cfg.parallelism)
+	if cfg.given&optParallelism != 0 && cfg.parallelism < 1 {
+		p.errorf("%s: parallelism %d < 1", what, cfg.parallelism)
 	}
 	return KeyedStream[K, T]{n: s.n, key: f, par: cfg.parallelism}
 }
 
-// Map transforms each element with f. The event time is kept.
+// Map transforms each element with f. The event time is kept. Options:
+// Name; Map has no per-element failure, so OnError makes the pipeline
+// invalid (a panic in f fails it). A nil f makes the pipeline invalid; the
+// zero s panics (see Stream).
 func Map[I, O any](s Stream[I], f func(I) O, opts ...StageOption) Stream[O] {
-	n := chainNode[I, O](s, "map", opts)
+	n := chainNode[I, O](s, "Map", "map", plainOptions, opts)
 	if f == nil {
 		n.p.errorf("stage %q: nil function", n.meta.name)
 	}
@@ -79,9 +127,11 @@ func Map[I, O any](s Stream[I], f func(I) O, opts ...StageOption) Stream[O] {
 
 // MapErr transforms each element with f; an element for which f returns an
 // error follows the stage's error policy (fail, skip or dead-letter with the
-// original element).
+// original element). Options: Name, OnError. The stage is named "map#N"
+// by default, like Map's. A nil f makes the pipeline invalid; the zero s
+// panics (see Stream).
 func MapErr[I, O any](s Stream[I], f func(I) (O, error), opts ...StageOption) Stream[O] {
-	n := chainNode[I, O](s, "map", opts)
+	n := chainNode[I, O](s, "MapErr", "map", optName|optOnError, opts)
 	if f == nil {
 		n.p.errorf("stage %q: nil function", n.meta.name)
 	}
@@ -92,9 +142,11 @@ func MapErr[I, O any](s Stream[I], f func(I) (O, error), opts ...StageOption) St
 }
 
 // Filter keeps the elements for which keep returns true; the others are
-// counted as Dropped.
+// counted as Dropped. Options: Name (OnError makes the pipeline invalid:
+// dropping is not a failure). A nil keep makes the pipeline invalid; the
+// zero s panics (see Stream).
 func Filter[T any](s Stream[T], keep func(T) bool, opts ...StageOption) Stream[T] {
-	n := chainNode[T, T](s, "filter", opts)
+	n := chainNode[T, T](s, "Filter", "filter", plainOptions, opts)
 	if keep == nil {
 		n.p.errorf("stage %q: nil function", n.meta.name)
 	}
@@ -106,9 +158,11 @@ func Filter[T any](s Stream[T], keep func(T) bool, opts ...StageOption) Stream[T
 
 // FlatMap calls f for each element; f emits zero or more outputs through
 // emit, each at the input element's event time. emit must not be kept or
-// called after f returns.
+// called after f returns. Options: Name (OnError makes the pipeline invalid:
+// f cannot fail an element; emitting nothing drops it). A nil f makes the
+// pipeline invalid; the zero s panics (see Stream).
 func FlatMap[I, O any](s Stream[I], f func(v I, emit func(O)), opts ...StageOption) Stream[O] {
-	n := chainNode[I, O](s, "flatmap", opts)
+	n := chainNode[I, O](s, "FlatMap", "flatmap", plainOptions, opts)
 	if f == nil {
 		n.p.errorf("stage %q: nil function", n.meta.name)
 	}
@@ -122,9 +176,11 @@ func FlatMap[I, O any](s Stream[I], f func(v I, emit func(O)), opts ...StageOpti
 
 // Tap calls f for each element and passes the element on unchanged (for
 // logging, debugging, side effects). f must not keep the element if it
-// contains pointers the pipeline will reuse.
+// contains pointers the pipeline will reuse. Options: Name (OnError makes
+// the pipeline invalid). A nil f makes the pipeline invalid; the zero s
+// panics (see Stream).
 func Tap[T any](s Stream[T], f func(T), opts ...StageOption) Stream[T] {
-	n := chainNode[T, T](s, "tap", opts)
+	n := chainNode[T, T](s, "Tap", "tap", plainOptions, opts)
 	if f == nil {
 		n.p.errorf("stage %q: nil function", n.meta.name)
 	}
@@ -137,14 +193,21 @@ func Tap[T any](s Stream[T], f func(T), opts ...StageOption) Stream[T] {
 // Union merges streams of one type into one. Its watermark is the minimum of
 // its inputs' (ignoring idle ones). Elements of one input keep their order;
 // inputs interleave in no defined order. Union runs as its own task behind a
-// bounded exchange. Union of no streams is an invalid pipeline.
+// bounded exchange. It takes no options. A zero Stream or a stream of
+// another pipeline among the streams makes the pipeline of the first
+// non-zero one invalid; Union of no streams, or of zero Streams only, has
+// no pipeline to report to and panics (see Stream).
 func Union[T any](streams ...Stream[T]) Stream[T] {
-	if len(streams) == 0 || streams[0].n == nil {
-		p := New()
-		p.errorf("Union of no streams")
-		return Stream[T]{n: newNode[T](p, kindUnion, "union", nil)}
+	var p *Pipeline
+	for _, s := range streams {
+		if s.n != nil {
+			p = s.n.p
+			break
+		}
 	}
-	p := streams[0].n.p
+	if p == nil {
+		pipelineOf(nil, "Union") // panics: no streams, or zero Streams only
+	}
 	n := newNode[T](p, kindUnion, "union", nil)
 	for _, s := range streams {
 		if p.own(s.n, n.meta.name) {
@@ -181,11 +244,13 @@ type Sink[T any] interface {
 	Flush(ctx context.Context) error
 }
 
-// To ends s in sink. The stage is named "sink#N" unless a Name option is
-// given.
+// To ends s in sink. Options: Name (default "sink#N"). A sink has no error
+// policy, as an error from its Write or Flush always fails the pipeline, so
+// OnError (like any other option) makes the pipeline invalid. A nil sink
+// makes the pipeline invalid; the zero s panics (see Stream).
 func To[T any](s Stream[T], sink Sink[T], opts ...StageOption) {
+	p := pipelineOf(s.n, "To")
 	cfg := applyStageOptions(opts)
-	p := s.n.p
 	n := newNode[T](p, kindSink, "sink", cfg)
 	if !p.own(s.n, n.meta.name) {
 		return
@@ -203,9 +268,13 @@ func To[T any](s Stream[T], sink Sink[T], opts ...StageOption) {
 	}
 }
 
-func chainNode[I, O any](s Stream[I], kind string, opts []StageOption) *node {
+// chainNode adds the node of the one-input stage function fn (kind names it
+// by default) that takes only the options in takes; it panics if s is the
+// zero Stream.
+func chainNode[I, O any](s Stream[I], fn, kind string, takes optSet, opts []StageOption) *node {
+	p := pipelineOf(s.n, fn)
 	cfg := applyStageOptions(opts)
-	p := s.n.p
+	cfg.only = takes
 	n := newNode[O](p, kindOp, kind, cfg)
 	if p.own(s.n, n.meta.name) {
 		n.inputs = []edge{{from: s.n}}
