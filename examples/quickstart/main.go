@@ -93,10 +93,15 @@ func countView(c *stream.KeyedContext[string, perMinute, Count], v View) {
 	c.SetEventTimer(end)
 }
 
-// emitCount emits the count of a minute that is complete and forgets it.
+// emitCount emits the count of a minute that is complete and forgets it;
+// a page with no minute open any more drops its state, which also lets
+// checkpoints move past the views it counted (see stream.Process).
 func emitCount(c *stream.KeyedContext[string, perMinute, Count], t stream.Timer) {
 	counts := *c.State()
 	start := stream.ToTime(t.Time + 1).Add(-time.Minute)
 	c.Emit(Count{Page: c.Key(), Minute: start, Views: counts[t.Time]})
 	delete(counts, t.Time)
+	if len(counts) == 0 {
+		c.ClearState()
+	}
 }
