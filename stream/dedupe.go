@@ -12,8 +12,8 @@ import (
 // stand: a later element is checked against every kept element of its key.
 // State is exact — the times of a key's kept elements — and each is forgotten
 // once the watermark passes it plus horizon (the key with its last one), so
-// memory is bounded by the elements kept within a horizon before the
-// watermark. Dropped repeats are counted as Dropped. horizon <= 0 keeps
+// memory holds the elements kept since the watermark minus horizon: it grows
+// with how far the watermark lags behind the newest elements. Dropped repeats are counted as Dropped. horizon <= 0 keeps
 // every element. A late element (at or before the watermark) is checked only
 // against the kept elements not yet forgotten, so one whose key was already
 // forgotten is kept.
@@ -70,17 +70,13 @@ func (d *dedupeOp[K, T]) near(ts, kept int64) bool {
 	return ts-kept < d.horizon && kept-ts < d.horizon
 }
 
-// nearMore reports whether ts is near a kept time of k in more.
+// nearMore reports whether ts is near a kept time of k in more. The kept
+// times are sorted and at least horizon apart, so only the two around ts
+// can be near it.
 func (d *dedupeOp[K, T]) nearMore(k K, ts int64) bool {
-	for _, kept := range d.more[k] {
-		if d.near(ts, kept) {
-			return true
-		}
-		if kept > ts { // ascending: the rest are further
-			return false
-		}
-	}
-	return false
+	rest := d.more[k]
+	i, _ := slices.BinarySearch(rest, ts)
+	return i < len(rest) && d.near(ts, rest[i]) || i > 0 && d.near(ts, rest[i-1])
 }
 
 // keepAnother adds ts to the kept times of k, whose earliest is first.
