@@ -173,3 +173,31 @@ func TestGeneratorAskedOnTick(t *testing.T) {
 		t.Fatalf("after 5 ticks the source's watermark is %d, want 5000", seen)
 	}
 }
+
+// TestRejectTime: a source's undecodable input is dead-lettered at the
+// highest event time emitted before it, whatever the watermark strategy,
+// and at the processing time before any.
+func TestRejectTime(t *testing.T) {
+	for _, wm := range []WatermarkStrategy{Ascending(), NoWatermarks(), WatermarkFunc(func() WatermarkGenerator { return &clockGen{} })} {
+		p := New()
+		s := From(p, SourceFunc[int](func(ctx context.Context, out *Emitter[int]) error {
+			if err := out.Reject([]byte("first"), nil, errors.New("bad")); err != nil {
+				return err
+			}
+			out.EmitNanos(1, 300)
+			out.EmitNanos(2, 200)
+			return out.Reject([]byte("second"), nil, errors.New("bad"))
+		}), Watermarks(wm), OnError(DeadLetterOnError))
+		To(s, &collectSink[int]{})
+		dl := &collectSink[DeadLetter]{}
+		To(p.DeadLetters(), dl)
+		start := time.Now().UnixNano()
+		if err := runNoPanic(t, p, context.Background()); err != nil {
+			t.Fatal(err)
+		}
+		got := dl.values()
+		if len(got) != 2 || got[0].Time < start || got[1].Time != 300 {
+			t.Fatalf("%T: dead letters %+v, want the first at processing time, the second at 300", wm, got)
+		}
+	}
+}

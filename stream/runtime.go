@@ -418,7 +418,7 @@ func (rt *runtime) run() error {
 		rt.ckpt.mu.Lock()
 		final := rt.ckpt.final
 		rt.ckpt.mu.Unlock()
-		if final != nil {
+		if final != nil && rt.failed() == nil { // (a Complete may have failed it)
 			rt.complete(*final)
 		}
 	}

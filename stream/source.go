@@ -198,11 +198,10 @@ func (e *Emitter[T]) EmitAt(v T, t time.Time) { e.EmitNanos(v, t.UnixNano()) }
 
 // EmitNanos emits v at event time ts in Unix nanoseconds.
 func (e *Emitter[T]) EmitNanos(v T, ts int64) {
-	if e.bounded {
-		if ts > e.maxTs {
-			e.maxTs = ts
-		}
-	} else if !e.explicit { // (an explicit watermark replaces the generator)
+	if ts > e.maxTs { // the bounded strategy's watermark, and Reject's time
+		e.maxTs = ts
+	}
+	if !e.bounded && !e.explicit { // (an explicit watermark replaces the generator)
 		e.gen.OnEvent(ts)
 	}
 	e.buf = append(e.buf, Event[T]{Value: v, Time: ts})
@@ -213,8 +212,9 @@ func (e *Emitter[T]) EmitNanos(v T, ts int64) {
 
 // Watermark advances the source's watermark to w explicitly, in order with
 // the elements emitted so far (they are flushed first). A w not above the
-// current watermark is ignored and flushes nothing. Use it in sources that know their input's
-// progress better than a strategy can (a Kafka source merging partitions):
+// current watermark is ignored and flushes nothing. Use it in sources that
+// know their input's progress better than a strategy can (a Kafka source
+// merging partitions):
 // from the first call on, the source's watermark strategy is no longer
 // consulted, so the explicit watermark is the only one. Watermark(MinTime)
 // at the start of Run takes over without emitting anything.
