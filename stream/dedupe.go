@@ -18,12 +18,14 @@ import (
 // against the kept elements not yet forgotten, so one whose key was already
 // forgotten is kept.
 //
-// For bounded memory regardless of key count, see DedupeApprox.
+// Options: Name (OnError makes the pipeline invalid: dropping a repeat is
+// not a failure). For bounded memory regardless of key count, see
+// DedupeApprox.
 func Dedupe[K comparable, T any](ks KeyedStream[K, T], horizon time.Duration, opts ...StageOption) Stream[T] {
 	key, h := ks.key, int64(horizon)
 	return ApplyKeyed(ks, "dedupe", func(c *OpContext[T]) Operator[T] {
 		return &dedupeOp[K, T]{c: c, key: key, horizon: h, seen: map[K]int64{}, more: map[K][]int64{}, expiry: newTimerHeap[K]()}
-	}, opts...)
+	}, append([]StageOption{takesOnly(optName)}, opts...)...)
 }
 
 // dedupeOp holds the times of each key's kept elements: the earliest in seen
@@ -151,7 +153,8 @@ type ApproxSeen interface {
 // such as sketch.HashString, so the filter's state means the same after a
 // restart). A first occurrence is wrongly dropped with the filter's false
 // positive rate; a repeat within the filter's horizon is always dropped.
-// Dropped elements are counted as Dropped.
+// Dropped elements are counted as Dropped. Options: Name (OnError makes the
+// pipeline invalid, as for Dedupe).
 func DedupeApprox[K comparable, T any](ks KeyedStream[K, T], newFilter func() ApproxSeen, hash func(K) uint64, opts ...StageOption) Stream[T] {
 	key := ks.key
 	if newFilter == nil || hash == nil {
@@ -159,7 +162,7 @@ func DedupeApprox[K comparable, T any](ks KeyedStream[K, T], newFilter func() Ap
 	}
 	return ApplyKeyed(ks, "dedupe", func(c *OpContext[T]) Operator[T] {
 		return &approxDedupeOp[K, T]{c: c, key: key, hash: hash, f: newFilter()}
-	}, opts...)
+	}, append([]StageOption{takesOnly(optName)}, opts...)...)
 }
 
 type approxDedupeOp[K comparable, T any] struct {

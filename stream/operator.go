@@ -123,7 +123,7 @@ func Apply[I, O any](s Stream[I], kind string, newOp func(*OpContext[O]) Operato
 // over the KeyBy's parallelism, so every element of a key reaches the same
 // instance.
 func ApplyKeyed[K comparable, I, O any](ks KeyedStream[K, I], kind string, newOp func(*OpContext[O]) Operator[I], opts ...StageOption) Stream[O] {
-	n := opNode[I, O](ks.n, ks.hashFunc(), ks.par, kind, opts)
+	n := opNode[I, O](ks.n, ks.hashFunc(kind), ks.par, kind, opts)
 	buildOp(n, func(c *OpContext[O], _ *instanceCtx) Operator[I] { return newOp(c) })
 	return Stream[O]{n: n}
 }
@@ -133,7 +133,7 @@ func ApplyKeyed[K comparable, I, O any](ks KeyedStream[K, I], kind string, newOp
 // operator emits to it is then discarded (the operator should still count
 // it). The side stream is named after the stage with ".side" appended.
 func ApplyKeyedWithSide[K comparable, I, O, S any](ks KeyedStream[K, I], kind string, newOp func(c *OpContext[O], side *Collector[S]) Operator[I], opts ...StageOption) (Stream[O], Stream[S]) {
-	n := opNode[I, O](ks.n, ks.hashFunc(), ks.par, kind, opts)
+	n := opNode[I, O](ks.n, ks.hashFunc(kind), ks.par, kind, opts)
 	side := newSide[S](n, ".side")
 	buildOp(n, func(c *OpContext[O], ic *instanceCtx) Operator[I] {
 		return newOp(c, sideCollector[S](c, side, ic))
@@ -162,7 +162,7 @@ func sideCollector[S, O any](c *OpContext[O], side *node, ic *instanceCtx) *Coll
 
 func opNode[I, O any](in *node, hash any, par int, kind string, opts []StageOption) *node {
 	cfg := applyStageOptions(opts)
-	p := pipelineOf(in, "Apply")
+	p := pipelineOf(in, kind)
 	n := newNode[O](p, kindOp, kind, cfg)
 	if !p.own(in, n.meta.name) {
 		return n

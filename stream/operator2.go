@@ -35,7 +35,11 @@ func ApplyKeyed2WithSides[K comparable, L, R, O, SL, SR any](left KeyedStream[K,
 // belong to another pipeline (the pipeline is then invalid).
 func keyed2Node[K comparable, L, R, O any](left KeyedStream[K, L], right KeyedStream[K, R], kind string, nilOp bool, opts []StageOption) (n *node, ok bool) {
 	cfg := applyStageOptions(opts)
-	p := pipelineOf(left.n, "ApplyKeyed2")
+	in := left.n // a zero left input is reported by own, if right has a pipeline
+	if in == nil {
+		in = right.n
+	}
+	p := pipelineOf(in, kind)
 	n = newNode[O](p, kindTwoInput, kind, cfg)
 	if !p.own(left.n, n.meta.name) || !p.own(right.n, n.meta.name) {
 		return n, false
@@ -43,7 +47,7 @@ func keyed2Node[K comparable, L, R, O any](left KeyedStream[K, L], right KeyedSt
 	if nilOp {
 		p.errorf("stage %q: nil operator constructor", n.meta.name)
 	}
-	n.inputs = []edge{{from: left.n, hash: left.hashFunc()}, {from: right.n, hash: right.hashFunc()}}
+	n.inputs = []edge{{from: left.n, hash: left.hashFunc(kind)}, {from: right.n, hash: right.hashFunc(kind)}}
 	n.keyedPar = left.par
 	if n.keyedPar == 0 {
 		n.keyedPar = right.par

@@ -152,6 +152,13 @@ var optNames = [...]string{"Name", "OnError", "Parallelism", "EventTime", "Water
 
 type stageOption func(*stageConfig)
 
+// takesOnly narrows the options a stage built on the operator SPI takes to
+// set (Dedupe has no per-element failure, so no OnError). Stage functions
+// put it before the user's options.
+func takesOnly(set optSet) StageOption {
+	return stageOption(func(c *stageConfig) { c.only = set })
+}
+
 func (f stageOption) applyStage(c *stageConfig) { f(c) }
 
 // Name names a stage (default: its kind and position, as in "map#3"). Names

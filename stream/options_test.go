@@ -80,6 +80,13 @@ func TestStageOptionsThatDoNotApply(t *testing.T) {
 		{"Parallelism on keyed stage", func(p *Pipeline) {
 			To(Dedupe(KeyBy(src(p), key), time.Second, Parallelism(2)), sink())
 		}, "option Parallelism does not apply to a dedupe stage"},
+		{"OnError on Dedupe", func(p *Pipeline) {
+			To(Dedupe(KeyBy(src(p), key), time.Second, OnError(SkipOnError)), sink())
+		}, "option OnError does not apply to a dedupe stage"},
+		{"OnError on DedupeApprox", func(p *Pipeline) {
+			To(DedupeApprox(KeyBy(src(p), key), func() ApproxSeen { return &exactSeen{horizon: 1, at: map[uint64]int64{}} },
+				func(k int64) uint64 { return uint64(k) }, OnError(SkipOnError)), sink())
+		}, "option OnError does not apply to a dedupe stage"},
 		{"Parallelism on operator", func(p *Pipeline) { To(Apply(src(p), "nop", optNewPass, Parallelism(2)), sink()) },
 			"option Parallelism does not apply to a nop stage"},
 		{"Parallelism on two-input stage", func(p *Pipeline) {
@@ -122,7 +129,9 @@ func TestStageOptionsThatDoNotApply(t *testing.T) {
 		}},
 		{"MapErr", func(p *Pipeline) { To(MapErr(src(p), optParseOdd, Name("parse"), OnError(SkipOnError)), sink()) }},
 		{"keyed", func(p *Pipeline) {
-			To(Dedupe(KeyBy(src(p), key, Parallelism(2)), time.Second, Name("d"), OnError(SkipOnError)), sink())
+			d := Dedupe(KeyBy(src(p), key, Parallelism(2)), time.Second, Name("d"))
+			count := func(c *KeyedContext[int64, int, int64], v int64) { c.Emit(v) }
+			To(Process(KeyBy(d, key), count, nil, Name("p"), OnError(SkipOnError)), sink())
 		}},
 		{"operators", func(p *Pipeline) {
 			s := Apply(src(p), "nop", optNewPass, Name("nop"), OnError(SkipOnError))
@@ -206,8 +215,10 @@ func TestZeroStream(t *testing.T) {
 		{"KeyBy", func() { KeyBy(zero, optIdent) }},
 		{"Union", func() { Union[int64]() }},
 		{"Union", func() { Union(zero, zero) }},
-		{"keyed stage", func() { Dedupe(zeroKeyed, time.Second) }},
-		{"keyed stage", func() { ApplyKeyed(zeroKeyed, "nop", optNewPass) }},
+		{"dedupe", func() { Dedupe(zeroKeyed, time.Second) }},
+		{"nop", func() { ApplyKeyed(zeroKeyed, "nop", optNewPass) }},
+		{"nop", func() { Apply(zero, "nop", func(*OpContext[int64]) Operator[int64] { return nil }) }},
+		{"pair", func() { ApplyKeyed2(zeroKeyed, zeroKeyed, "pair", pairOp) }},
 		{"nil *Pipeline", func() { From[int64](nil, sliceSource([]int64{1})) }},
 	}
 	for _, c := range cases {
@@ -230,5 +241,28 @@ func TestZeroStream(t *testing.T) {
 	To(Union(zero, From(p, sliceSource([]int64{1}))), &collectSink[int64]{})
 	if err := p.Run(context.Background()); !errors.Is(err, ErrInvalidPipeline) || !strings.Contains(err.Error(), "zero Stream") {
 		t.Fatalf("Union(zero, s): got %v, want ErrInvalidPipeline naming the zero Stream", err)
+	}
+}
+
+func pairOp(c *OpContext[int]) Operator2[int64, int64] { return &countTwo{c: c} }
+
+// countTwo is an Operator2 that ignores what it gets.
+type countTwo struct{ c *OpContext[int] }
+
+func (*countTwo) ProcessLeft([]Event[int64])  {}
+func (*countTwo) ProcessRight([]Event[int64]) {}
+func (*countTwo) OnWatermark(int64)           {}
+func (*countTwo) OnEnd()                      {}
+
+// TestZeroLeftInput: a two-input stage whose left input is the zero
+// KeyedStream and whose right one is valid makes the right one's pipeline
+// invalid, as for any zero input beside a valid one, rather than panicking.
+func TestZeroLeftInput(t *testing.T) {
+	p := New()
+	right := KeyBy(From(p, sliceSource([]int64{1})), optIdent)
+	var zero KeyedStream[int64, int64]
+	To(ApplyKeyed2(zero, right, "pair", pairOp), &collectSink[int]{})
+	if err := p.Run(context.Background()); !errors.Is(err, ErrInvalidPipeline) || !strings.Contains(err.Error(), "zero Stream") {
+		t.Fatalf("err = %v, want ErrInvalidPipeline naming the zero Stream", err)
 	}
 }

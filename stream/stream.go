@@ -11,9 +11,10 @@ import (
 // each receives every element.
 //
 // The zero Stream belongs to no pipeline, so there is no Run to report a
-// mistake to: a stage function given it as its only (or, for Union, every)
-// input panics with a message naming the function, as the standard library
-// does for programmer errors.
+// mistake to: a stage function given it as its only input (or as every
+// input, for Union and two-input stages) panics with a message naming the
+// function or the stage's kind, as the standard library does for programmer
+// errors. A zero Stream beside a valid one makes the pipeline invalid.
 type Stream[T any] struct{ n *node }
 
 // Pipeline returns the pipeline the stream belongs to, or nil for the zero
@@ -73,10 +74,11 @@ func (ks KeyedStream[K, T]) Pipeline() *Pipeline {
 	return ks.n.p
 }
 
-// hashFunc returns the partition hash of the key; it panics for the zero
-// KeyedStream (it is the first thing the keyed stages ask of their input).
-func (ks KeyedStream[K, T]) hashFunc() any {
-	return partitionHash(pipelineOf(ks.n, "keyed stage").seed(), ks.key)
+// hashFunc returns the partition hash of the key; for the zero KeyedStream
+// it panics naming fn, the stage function (it is the first thing the keyed
+// stages ask of their input).
+func (ks KeyedStream[K, T]) hashFunc(fn string) any {
+	return partitionHash(pipelineOf(ks.n, fn).seed(), ks.key)
 }
 
 func (p *Pipeline) seed() maphash.Seed {
