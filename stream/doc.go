@@ -40,8 +40,10 @@
 // stream feeds several stages, all but the last get their own copy), and
 // every stage, operator and sink may hold a batch only for the duration of
 // the call. A source that reads in bulk (Emitter.EmitAll, as Slice does)
-// does not even build the first batch when a Map or Filter follows it: that
-// stage reads the source's values where they are and writes its output to
+// does not even build the first batch when a Map or Filter alone follows it
+// and the source stamps its elements itself (no EventTime extractor, a
+// bounded watermark strategy such as the default): that stage reads whole
+// batches of the source's values where they are and writes its output to
 // its own buffer. Tasks are connected by exchanges where data
 // must move: after a KeyBy whose keyed stages run in parallel
 // (Parallelism, WithParallelism; elements are spread by a hash of their key,

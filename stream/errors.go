@@ -24,7 +24,7 @@ type StageError struct {
 	Err   error
 }
 
-// Error returns "stream: stage <name>: <cause>".
+// Error returns the cause after "stream: stage" and the quoted stage name.
 func (e *StageError) Error() string { return fmt.Sprintf("stream: stage %q: %v", e.Stage, e.Err) }
 
 // Unwrap returns the cause.

@@ -66,7 +66,10 @@ func (c *KeyedContext[K, S, O]) State() *S {
 	return &r.s
 }
 
-// HasState reports whether the key has state.
+// HasState reports whether the key has state. When it has, the rest of the
+// call is taken to depend on it: the timers it sets and what it emits hold
+// back checkpoints as far as the state does (see Process); the state itself
+// is not changed.
 func (c *KeyedContext[K, S, O]) HasState() bool {
 	r, ok := c.op.state[c.key]
 	if ok && r.from < c.from {

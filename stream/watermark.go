@@ -81,8 +81,9 @@ func (noGen) Watermark() int64 { return MinTime }
 // over inputs that are neither idle nor finished, and never goes back. An
 // input is finished when it ended after the final watermark (MaxTime); one
 // that ended without it (a cancelled run) holds the merge at its last
-// watermark, so that the other inputs cannot fire windows and timers early.
-// When every input is idle or finished the merge is idle.
+// watermark, so that the other inputs cannot fire windows and timers early,
+// unless it was idle when it ended (an idle input holds nothing). When every
+// input is idle or finished the merge is idle.
 type wmMerge struct {
 	wm    []int64
 	idle  []bool

@@ -210,7 +210,7 @@ func TestProduceVotesRate(t *testing.T) {
 	c := kafkatest.New(t, partitions, topicVotes)
 	cl := c.Client(t)
 	for _, rate := range []float64{300, 1500, 4500} {
-		ctx, cancel := context.WithTimeout(context.Background(), 800*time.Millisecond)
+		ctx, cancel := context.WithTimeout(context.Background(), time.Second)
 		var produced atomic.Int64
 		gen := newVoteGen(genConfig{Polls: 3, Voters: 100, Seed: 1}, newCatalog(3))
 		start := time.Now()
@@ -220,10 +220,12 @@ func TestProduceVotesRate(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		// At most what the elapsed time allows; at least most of it (the
-		// last tick may not have come, and a slow machine may lag a tick).
+		// At most what the elapsed time allows; at least three quarters of
+		// it: pacing catches up at every tick, so only a producer starved of
+		// ticks for the last quarter second falls below. Rounding the votes
+		// per tick down, as before, gave two thirds at 1,500 a second.
 		got, most := float64(produced.Load()), rate*elapsed
-		if got > most+1 || got < 0.8*most-5 {
+		if got > most+1 || got < 0.75*most-5 {
 			t.Errorf("rate %v: produced %v in %.2fs, want about %.0f", rate, got, elapsed, most)
 		}
 	}
