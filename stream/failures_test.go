@@ -32,12 +32,6 @@ func runNoPanic(t *testing.T, p *Pipeline, ctx context.Context) (err error) {
 	return p.Run(ctx)
 }
 
-type nopOp[T any] struct{}
-
-func (nopOp[T]) ProcessBatch([]Event[T]) {}
-func (nopOp[T]) OnWatermark(int64)       {}
-func (nopOp[T]) OnEnd()                  {}
-
 // TestOperatorConstructorFailures: an operator constructor that returns nil
 // or panics makes Run return an error naming the stage, without panicking,
 // and the sinks already built are closed.
