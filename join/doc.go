@@ -176,13 +176,18 @@ func (s lateSides[L, R]) right(v R, t int64) {
 
 // stage2 adds a keyed two-input join stage, with its late side outputs when
 // withLate (else the side collectors given to newOp are nil and the side
-// streams returned are zero).
-func stage2[K comparable, L, R, O any](left stream.KeyedStream[K, L], right stream.KeyedStream[K, R], kind string, newOp func(*stream.OpContext[O], *stream.Collector[L], *stream.Collector[R]) stream.Operator2[L, R], withLate bool, opts []stream.StageOption) (stream.Stream[O], stream.Stream[L], stream.Stream[R]) {
+// streams returned are zero). A non-nil err (invalid parameters) makes Run
+// fail before starting anything.
+func stage2[K comparable, L, R, O any](left stream.KeyedStream[K, L], right stream.KeyedStream[K, R], kind string, newOp func(*stream.OpContext[O], *stream.Collector[L], *stream.Collector[R]) stream.Operator2[L, R], withLate bool, err error, opts []stream.StageOption) (out stream.Stream[O], lateL stream.Stream[L], lateR stream.Stream[R]) {
 	if withLate {
-		return stream.ApplyKeyed2WithSides(left, right, kind, newOp, opts...)
+		out, lateL, lateR = stream.ApplyKeyed2WithSides(left, right, kind, newOp, opts...)
+	} else {
+		out = stream.ApplyKeyed2(left, right, kind, func(c *stream.OpContext[O]) stream.Operator2[L, R] { return newOp(c, nil, nil) }, opts...)
 	}
-	out := stream.ApplyKeyed2(left, right, kind, func(c *stream.OpContext[O]) stream.Operator2[L, R] { return newOp(c, nil, nil) }, opts...)
-	return out, stream.Stream[L]{}, stream.Stream[R]{}
+	if err != nil {
+		out.Pipeline().Invalid(out.Name(), err)
+	}
+	return out, lateL, lateR
 }
 
 func newBase[O any](c *stream.OpContext[O], err error) base[O] {

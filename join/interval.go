@@ -71,7 +71,7 @@ func intervalStage[K comparable, L, R, O any](left stream.KeyedStream[K, L], rig
 		j.sides = newLateSides(sl, sr)
 		return j
 	}
-	return stage2(left, right, "intervaljoin", newOp, withLate, opts)
+	return stage2(left, right, "intervaljoin", newOp, withLate, err, opts)
 }
 
 type istate[L, R any] struct {

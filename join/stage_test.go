@@ -38,12 +38,21 @@ func TestInvalidJoins(t *testing.T) {
 			return Enrich[string, ev, ev, pair](l, Table(stream.Map(r.Stream(), changeOf)), nil)
 		},
 	}
+	// The inputs stay quiet until cancelled: an invalid join must fail Run
+	// at start, not when the operator first gets something.
+	quiet := func(p *stream.Pipeline) stream.KeyedStream[string, ev] {
+		return stream.KeyBy(stream.From(p, stream.SourceFunc[ev](func(ctx context.Context, _ *stream.Emitter[ev]) error {
+			<-ctx.Done()
+			return ctx.Err()
+		})), ev.key)
+	}
 	for name, build := range cases {
 		t.Run(name, func(t *testing.T) {
 			p := stream.New()
-			in := []ev{{"a", 1, 1}}
-			stream.To(build(p, from(p, in, 0), from(p, in, 0)), sink.Collect[pair]())
-			err := p.Run(context.Background())
+			stream.To(build(p, quiet(p), quiet(p)), sink.Collect[pair]())
+			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+			defer cancel()
+			err := p.Run(ctx)
 			if !errors.Is(err, ErrInvalidJoin) || !errors.Is(err, stream.ErrInvalidPipeline) {
 				t.Fatalf("got %v, want ErrInvalidJoin", err)
 			}

@@ -143,12 +143,16 @@ func tableStage[K comparable, T, V, O any](s stream.KeyedStream[K, T], table Tab
 		err = invalid("nil join function")
 	}
 	key, cfg := s.Key(), table.cfg
-	return stream.ApplyKeyed2(s, table.changes, "enrich", func(c *stream.OpContext[O]) stream.Operator2[T, Change[K, V]] {
+	out := stream.ApplyKeyed2(s, table.changes, "enrich", func(c *stream.OpContext[O]) stream.Operator2[T, Change[K, V]] {
 		j := newTableJoin(cfg, key, fi, fl)
 		j.base = newBase(c, err)
 		j.dropped = c.CountDropped
 		return j
 	}, opts...)
+	if err != nil {
+		out.Pipeline().Invalid(out.Name(), err)
+	}
+	return out
 }
 
 type version[V any] struct {

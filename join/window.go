@@ -123,7 +123,7 @@ func windowStage[K comparable, L, R, O any](left stream.KeyedStream[K, L], right
 		j.sides = newLateSides(sl, sr)
 		return j
 	}
-	return stage2(left, right, "windowjoin", newOp, withLate, opts)
+	return stage2(left, right, "windowjoin", newOp, withLate, err, opts)
 }
 
 type slot[T any] struct {
