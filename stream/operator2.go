@@ -75,10 +75,11 @@ func buildOp2[L, R, O any](n *node, newOp func(*OpContext[O], *instanceCtx) Oper
 // InputWatermarks is implemented by two-input operators that need each
 // input's own watermark, not only the minimum OnWatermark receives (a table
 // join that waits until its table has caught up). OnInputWatermark is called
-// whenever the watermark of input 0 (left) or 1 (right) advances, or the input
-// goes idle (idle true, wm its last watermark), before the merged watermark
-// that this may advance. An input that ended after exhausting its data
-// reports MaxTime.
+// whenever the watermark of input 0 (left) or 1 (right) advances, the input
+// goes idle (idle true, wm its last watermark), or an idle input becomes
+// active again (idle false, wm its last watermark, before its elements),
+// before the merged watermark that this may advance. An input that ended
+// after exhausting its data reports MaxTime.
 type InputWatermarks interface {
 	OnInputWatermark(input int, wm int64, idle bool)
 }

@@ -672,9 +672,12 @@ type portWatermarker interface {
 // the head when one advances or goes idle, before the merged watermark.
 func (t *task) handlePort(env envelope) {
 	pi := t.portOf[env.input]
-	w, adv, idle := t.portMerge[pi.port].apply(env.kind, pi.index, env.wm)
+	m := t.portMerge[pi.port]
+	wasIdle := m.isIdl
+	w, adv, idle := m.apply(env.kind, pi.index, env.wm)
 	idle = idle && env.kind == msgIdle // (all ended is not idleness)
-	if adv || idle {
+	resumed := wasIdle && !m.isIdl     // active again, at its last watermark
+	if adv || idle || resumed {
 		if pw, ok := t.headCtl.(portWatermarker); ok {
 			pw.portWatermark(pi.port, w, idle)
 		}
