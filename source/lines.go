@@ -185,13 +185,15 @@ func (lr *lineReader[T]) run(ctx context.Context) error {
 	}
 }
 
-// grow adds a partial chunk of a line longer than the read buffer.
+// grow adds a partial chunk of a line longer than the read buffer. It keeps
+// up to max+1 bytes: the last may be the '\r' of a "\r\n" line end, which
+// does not count.
 func (lr *lineReader[T]) grow(chunk []byte) {
 	if lr.tooBig {
 		return
 	}
-	if len(lr.long)+len(chunk) > lr.max {
-		lr.long = append(lr.long, chunk[:lr.max-len(lr.long)]...)
+	if keep := lr.max + 1; len(lr.long)+len(chunk) > keep {
+		lr.long = append(lr.long, chunk[:keep-len(lr.long)]...)
 		lr.tooBig = true
 		return
 	}
@@ -207,10 +209,10 @@ func (lr *lineReader[T]) line(chunk []byte) error {
 		lr.grow(chunk)
 		b = lr.long
 	}
-	tooBig := lr.tooBig || len(b) > lr.max
-	if !tooBig && len(b) > 0 && b[len(b)-1] == '\r' {
-		b = b[:len(b)-1]
+	if !lr.tooBig && len(b) > 0 && b[len(b)-1] == '\r' {
+		b = b[:len(b)-1] // the line end, not counted against max
 	}
+	tooBig := lr.tooBig || len(b) > lr.max
 	var err error
 	if tooBig {
 		if len(b) > lr.max {

@@ -20,6 +20,7 @@ const checkEvery = 256
 func Slice[T any](xs []T) stream.Source[T] {
 	return stream.SourceFunc[T](func(ctx context.Context, out *stream.Emitter[T]) error {
 		done := ctx.Done()
+		xs := xs // each Run reads the whole slice
 		for len(xs) > 0 {
 			if isDone(done) {
 				return ctx.Err()

@@ -369,3 +369,25 @@ func TestNilReader(t *testing.T) {
 		t.Fatalf("Run = %v, want ErrInvalidPipeline", err)
 	}
 }
+
+// TestLineSizeExcludesLineEnd: MaxLineSize counts a line's content, not its
+// "\n" or "\r\n" end, for short lines and for lines longer than the read
+// buffer.
+func TestLineSizeExcludesLineEnd(t *testing.T) {
+	for _, n := range []int{3, 100 << 10} {
+		line := strings.Repeat("x", n)
+		in := line + "\r\n" + line + "\n" + line + "y\r\n" + line + "\r"
+		got := mustRun(t, source.Lines(strings.NewReader(in), source.MaxLineSize(n)), stream.OnError(stream.SkipOnError))
+		if len(got) != 3 || got[0] != line || got[1] != line || got[2] != line {
+			t.Fatalf("max %d: got %d lines, want the three of %d bytes (the one of %d skipped)", n, len(got), n, n+1)
+		}
+	}
+}
+
+// TestSliceRunsAgain: a Slice source emits its whole slice on every Run.
+func TestSliceRunsAgain(t *testing.T) {
+	src := source.Slice([]int{1, 2, 3})
+	for range 2 {
+		equal(t, mustRun(t, src), []int{1, 2, 3})
+	}
+}
