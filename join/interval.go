@@ -1,6 +1,7 @@
 package join
 
 import (
+	"math"
 	"time"
 
 	"github.com/weirhq/weir/stream"
@@ -8,7 +9,8 @@ import (
 
 // Interval joins left and right by key and time: a left element at time t
 // and a right element of the same key at time u pair up when
-// t+lower <= u <= t+upper (both bounds inclusive; either may be negative).
+// t+lower <= u <= t+upper (both bounds inclusive; either may be negative;
+// math.MinInt64 and math.MaxInt64 leave the interval open on that side).
 // f is called once per pair, as soon as the later of the two arrives; the
 // result is stamped max(t, u).
 //
@@ -97,6 +99,9 @@ type intervalJoin[K comparable, L, R, O any] struct {
 }
 
 func newIntervalJoin[K comparable, L, R, O any](lower, upper int64, outer bool, keyL func(L) K, keyR func(R) K, f func(L, Opt[R]) O) *intervalJoin[K, L, R, O] {
+	// -lower must not overflow: math.MinInt64 (no lower bound) becomes the
+	// next value, as far back as time goes anyway.
+	lower = max(lower, math.MinInt64+1)
 	return &intervalJoin[K, L, R, O]{lower: lower, upper: upper, outer: outer, keyL: keyL, keyR: keyR, f: f, state: make(map[K]*istate[L, R])}
 }
 

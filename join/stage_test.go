@@ -3,6 +3,7 @@ package join
 import (
 	"context"
 	"errors"
+	"math"
 	"slices"
 	"testing"
 	"time"
@@ -103,5 +104,32 @@ func TestCancelEmitsNothingMore(t *testing.T) {
 	}
 	if len(col.Events()) != 0 {
 		t.Fatalf("cancelled run emitted %v", strs(col.Events()))
+	}
+}
+
+// TestIntervalOpenBounds: math.MinInt64 and math.MaxInt64 as bounds leave
+// the interval open on that side (their negation must not overflow), in
+// both arrival orders.
+func TestIntervalOpenBounds(t *testing.T) {
+	for _, c := range []struct{ lower, upper int64 }{{math.MinInt64, 0}, {0, math.MaxInt64}, {math.MinInt64, math.MaxInt64}} {
+		out := &capture[pair]{}
+		j := newIntervalJoin(c.lower, c.upper, false, ev.key, ev.key, func(l ev, r Opt[ev]) pair { return mkPair(Some(l), r) })
+		j.base = out.base()
+		j.ProcessLeft([]stream.Event[ev]{{Value: ev{"a", 1, 10}, Time: 10}})
+		j.ProcessRight([]stream.Event[ev]{{Value: ev{"a", 2, 5}, Time: 5}, {Value: ev{"a", 3, 10}, Time: 10}, {Value: ev{"a", 4, 15}, Time: 15}})
+		j.ProcessLeft([]stream.Event[ev]{{Value: ev{"a", 5, 12}, Time: 12}})
+		j.OnWatermark(stream.MaxTime)
+		// Pairs (left, right) with lower <= u-t <= upper.
+		want := 0
+		for _, l := range []int64{10, 12} {
+			for _, r := range []int64{5, 10, 15} {
+				if d := r - l; d >= c.lower && d <= c.upper {
+					want++
+				}
+			}
+		}
+		if got := len(out.out); got != want {
+			t.Fatalf("bounds [%d, %d]: %d pairs %v, want %d", c.lower, c.upper, got, strs(out.out), want)
+		}
 	}
 }
