@@ -62,6 +62,14 @@ import (
 // window size <= 0 or an interval whose lower bound exceeds its upper bound.
 var ErrInvalidJoin = errors.New("join: invalid join")
 
+// ErrTimeRange is wrapped by the error of an element a window join cannot
+// place: its time is within about two windows of the limits of int64
+// nanoseconds (some 292 years from 1970, as stream.TimeOf gives a zero
+// time.Time), where its windows' bounds cannot be represented. Such an
+// element follows the stage's error policy (stream.OnError): by default it
+// fails the pipeline.
+var ErrTimeRange = errors.New("join: event time too close to the limits of int64 nanoseconds")
+
 func invalid(format string, args ...any) error {
 	return fmt.Errorf("%w: %w: %s", stream.ErrInvalidPipeline, ErrInvalidJoin, fmt.Sprintf(format, args...))
 }
@@ -143,8 +151,11 @@ type base[O any] struct {
 	emit func(v O, ts int64)
 	late func(n int)
 	fail func(err error)
-	err  error
-	wm   int64
+	// reject applies the stage's error policy to an element (nil outside a
+	// pipeline: the operator benchmarks and direct tests fail instead).
+	reject func(ts int64, v any, raw []byte, err error)
+	err    error
+	wm     int64
 }
 
 // lateSides sends the late elements of a join's inputs to the stage's side
@@ -191,7 +202,7 @@ func stage2[K comparable, L, R, O any](left stream.KeyedStream[K, L], right stre
 }
 
 func newBase[O any](c *stream.OpContext[O], err error) base[O] {
-	return base[O]{emit: c.Out.EmitAt, late: c.CountLate, fail: c.Fail, err: err, wm: stream.MinTime}
+	return base[O]{emit: c.Out.EmitAt, late: c.CountLate, fail: c.Fail, reject: c.Reject, err: err, wm: stream.MinTime}
 }
 
 func (b *base[O]) check() {

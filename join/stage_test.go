@@ -133,3 +133,48 @@ func TestIntervalOpenBounds(t *testing.T) {
 		}
 	}
 }
+
+// TestWindowJoinTimeRange: an element within a couple of windows of the
+// int64 limits, whose windows cannot be represented, follows the error
+// policy (ErrTimeRange) instead of hanging, panicking or misfiring; the
+// elements beside it join as usual.
+func TestWindowJoinTimeRange(t *testing.T) {
+	for _, w := range []Windows{Tumbling(10), Sliding(100, 10)} {
+		for _, at := range []int64{math.MaxInt64 - 1, math.MinInt64, math.MinInt64 + 15} {
+			out := &capture[pair]{}
+			j := newWindowJoin(w, FullOuter, ev.key, ev.key, mkPair)
+			j.base = out.base()
+			var rejected []int64
+			j.reject = func(ts int64, _ any, _ []byte, err error) {
+				if !errors.Is(err, ErrTimeRange) {
+					t.Fatalf("rejected with %v, want ErrTimeRange", err)
+				}
+				rejected = append(rejected, ts)
+			}
+			j.ProcessLeft([]stream.Event[ev]{{Value: ev{"a", 1, at}, Time: at}, {Value: ev{"a", 2, 5}, Time: 5}})
+			j.ProcessRight([]stream.Event[ev]{{Value: ev{"a", 3, 5}, Time: 5}})
+			j.OnWatermark(stream.MaxTime)
+			if len(rejected) != 1 || rejected[0] != at {
+				t.Fatalf("%v at %d: rejected %v", w, at, rejected)
+			}
+			for _, e := range out.out {
+				if e.Value.String() != "a/2@5+a/3@5" {
+					t.Fatalf("%v at %d: result %v beside the joined pair", w, at, strs(out.out))
+				}
+			}
+			if len(out.out) == 0 {
+				t.Fatalf("%v at %d: the in-range pair did not join", w, at)
+			}
+		}
+	}
+	// Through a pipeline, the default policy fails the run naming the stage.
+	p := stream.New()
+	zero := stream.TimeOf(time.Time{}) // math.MinInt64
+	l := from(p, []ev{{"a", 1, zero}}, 0)
+	r := from(p, []ev{{"a", 2, 5}}, 0)
+	stream.To(Window(l, r, Tumbling(time.Minute), func(l, r ev) pair { return pair{} }, stream.Name("wj")), sink.Collect[pair]())
+	var se *stream.StageError
+	if err := p.Run(context.Background()); !errors.Is(err, ErrTimeRange) || !errors.As(err, &se) || se.Stage != "wj" {
+		t.Fatalf("Run = %v, want ErrTimeRange naming wj", err)
+	}
+}

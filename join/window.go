@@ -1,6 +1,8 @@
 package join
 
 import (
+	"fmt"
+	"math"
 	"time"
 
 	"github.com/weirhq/weir/stream"
@@ -61,9 +63,11 @@ func (w Windows) lastStart(t int64) int64 {
 // instant. An element is late when one of its windows was already dropped on
 // arrival: it is counted in the Late metric and joins only in its windows
 // that are still open (none, for tumbling windows); WindowLate returns the
-// late elements in streams of their own. Options are the stage's
-// (stream.Name, stream.OnError). A nil f or invalid windows make Run fail
-// with ErrInvalidJoin.
+// late elements in streams of their own. An element too close to the int64
+// limits for its windows to be represented follows the stage's error
+// policy (ErrTimeRange). Options are the stage's (stream.Name,
+// stream.OnError). A nil f or invalid windows make Run fail with
+// ErrInvalidJoin.
 func Window[K comparable, L, R, O any](left stream.KeyedStream[K, L], right stream.KeyedStream[K, R], w Windows, f func(l L, r R) O, opts ...stream.StageOption) stream.Stream[O] {
 	out, _, _ := windowStage(left, right, w, Inner, pairOf(f), false, opts)
 	return out
@@ -162,13 +166,29 @@ type windowJoin[K comparable, L, R, O any] struct {
 	free        []*wstate[L, R]
 	held        int // buffered elements (one per window they are in)
 	open        int // open windows
+	// lo and hi bound the element times whose windows' bounds can be
+	// computed without overflow (see ErrTimeRange).
+	lo, hi int64
 }
 
 func newWindowJoin[K comparable, L, R, O any](w Windows, kind Kind, keyL func(L) K, keyR func(R) K, f func(Opt[L], Opt[R]) O) *windowJoin[K, L, R, O] {
+	margin := addSat(addSat(w.size, w.slide), w.slide) // a window, and a slide either side
 	return &windowJoin[K, L, R, O]{
 		size: w.size, slide: w.slide, w: w, kind: kind, keyL: keyL, keyR: keyR, f: f,
 		state: make(map[K]*wstate[L, R]),
+		lo:    addSat(math.MinInt64, margin), hi: addSat(math.MaxInt64, -margin),
 	}
+}
+
+// outOfRange hands an element whose windows cannot be represented to the
+// error policy (see ErrTimeRange).
+func (j *windowJoin[K, L, R, O]) outOfRange(t int64, v any) {
+	err := fmt.Errorf("%w: element at %d, windows of %v", ErrTimeRange, t, time.Duration(j.size))
+	if j.reject == nil {
+		j.fail(err)
+		return
+	}
+	j.reject(t, v, nil, err)
 }
 
 func (j *windowJoin[K, L, R, O]) keyState(k K) *wstate[L, R] {
@@ -219,6 +239,10 @@ func (j *windowJoin[K, L, R, O]) ProcessLeft(batch []stream.Event[L]) {
 	late, dropped := 0, 0
 	for i := range batch {
 		v, t := batch[i].Value, batch[i].Time
+		if t < j.lo || t > j.hi {
+			j.outOfRange(t, v)
+			continue
+		}
 		k := j.keyL(v)
 		var st *wstate[L, R]
 		in, isLate := false, false
@@ -258,6 +282,10 @@ func (j *windowJoin[K, L, R, O]) ProcessRight(batch []stream.Event[R]) {
 	late, dropped := 0, 0
 	for i := range batch {
 		v, t := batch[i].Value, batch[i].Time
+		if t < j.lo || t > j.hi {
+			j.outOfRange(t, v)
+			continue
+		}
 		k := j.keyR(v)
 		var st *wstate[L, R]
 		in, isLate := false, false
