@@ -82,9 +82,12 @@ type kafkaConfig struct {
 // the consumer group (kgo.ConsumerGroup), start offsets
 // (kgo.ConsumeStartOffset; default: the start of the log), TLS, SASL,
 // fetch sizes and anything else kgo offers. Several KafkaClient options
-// accumulate. The source always sets kgo.DisableAutoCommit and its own
-// OnPartitionsAssigned, OnPartitionsRevoked and OnPartitionsLost callbacks,
-// overriding any given here: it commits offsets itself (see Kafka).
+// accumulate. The source always sets kgo.KeepControlRecords (it skips
+// control records, such as transaction markers, itself: they are never
+// decoded nor emitted) and, with a consumer group, kgo.DisableAutoCommit,
+// kgo.BlockRebalanceOnPoll and its own OnPartitionsAssigned,
+// OnPartitionsRevoked and OnPartitionsLost callbacks, overriding any given
+// here: it commits offsets itself (see Kafka).
 func KafkaClient(opts ...kgo.Opt) KafkaOption {
 	return kafkaOptionFunc(func(c *kafkaConfig) { c.client = append(c.client, opts...) })
 }
@@ -117,8 +120,10 @@ func KafkaEventTime[T any](f func(T) time.Time) KafkaOption {
 // watermark fires every window) once every partition it consumes has been
 // read up to the end offset it had when the source started reading it (in a
 // group: when the partition was assigned). It supposes consumption starts at
-// the committed offset or the log start. For tests, batch jobs and
-// benchmarks.
+// the committed offset or the log start. The end offset counts control
+// records (a transaction's commit or abort marker) like any other offset.
+// While a consumer group rebalances the source does not stop: partitions may
+// be on their way to it. For tests, batch jobs and benchmarks.
 func KafkaStopAtEnd() KafkaOption {
 	return kafkaOptionFunc(func(c *kafkaConfig) { c.stopAtEnd = true })
 }
@@ -192,7 +197,9 @@ func (s *KafkaSource[T]) CommitErrors() uint64 { return s.commitErrors.Load() }
 // are never committed otherwise (no auto-commit). On revocation the safe
 // offsets of the revoked partitions are committed synchronously and their
 // tracking dropped; records of a revoked partition still being emitted are not
-// committed by this instance (the next owner reads them again). A failed
+// committed by this instance (the next owner reads them again), and records
+// polled before a rebalance that assigned their partition again are dropped
+// (they are read again from the committed offset). A failed
 // commit is made again by the next checkpoint or revocation and reported to
 // KafkaOnCommitError; if the final one fails, Run fails. Without a group
 // nothing is committed.
@@ -235,6 +242,9 @@ type point struct {
 type partState struct {
 	tp  topicPart
 	gen stream.WatermarkGenerator
+	// born is kafkaRun.assigns when the state was created: records polled
+	// before (at a lower count) belong to an earlier assignment.
+	born uint64
 
 	// Run goroutine only.
 	next       int64 // next offset to emit; -1 before the first record
@@ -304,6 +314,7 @@ type kafkaRun[T any] struct {
 
 	mu        sync.Mutex
 	parts     map[topicPart]*partState
+	assigns   uint64                          // group assignments so far (onAssigned calls)
 	assigned  bool                            // a group assignment happened
 	balancing bool                            // between a revocation and the assignment that follows
 	pending   map[uint64]map[*partState]int64 // checkpoint id → barrier offsets
@@ -345,6 +356,7 @@ func (s *KafkaSource[T]) Run(ctx context.Context, out *stream.Emitter[T]) error 
 		kgo.MaxConcurrentFetches(DefaultKafkaMaxConcurrentFetches),
 	}
 	opts = append(opts, s.cfg.client...)
+	opts = append(opts, kgo.KeepControlRecords()) // see emitAll
 	// kgo rejects group options without a group, and its options cannot be
 	// inspected before a client exists: ask a client that is never used.
 	probe, err := kgo.NewClient(opts...)
@@ -356,6 +368,9 @@ func (s *KafkaSource[T]) Run(ctx context.Context, out *stream.Emitter[T]) error 
 	if r.group != "" {
 		opts = append(opts,
 			kgo.DisableAutoCommit(),
+			// A rebalance cannot run between PollFetches taking records
+			// and the poller noting the assignment count (see the poller).
+			kgo.BlockRebalanceOnPoll(),
 			kgo.OnPartitionsAssigned(r.onAssigned),
 			kgo.OnPartitionsRevoked(r.onRevoked),
 			kgo.OnPartitionsLost(r.onLost),
@@ -377,18 +392,31 @@ func (s *KafkaSource[T]) Run(ctx context.Context, out *stream.Emitter[T]) error 
 		}
 	}
 
+	// The poller notes, with each poll, how many group assignments had
+	// happened when it was taken: the poll may wait, polled, while a
+	// rebalance revokes and re-assigns partitions, and its records of a
+	// partition assigned since belong to the earlier assignment (see
+	// process). Under kgo.BlockRebalanceOnPoll no rebalance callback runs
+	// between PollFetches taking the records and AllowRebalance, so the
+	// count is the one at the take. AllowRebalance follows every
+	// PollFetches, even a failed one (kgo counts those as polls too), or
+	// leaving the group would wait forever.
 	pollCtx, cancelPoll := context.WithCancel(ctx)
-	fetches := make(chan kgo.Fetches)
+	fetches := make(chan polled)
 	pollDone := make(chan struct{})
 	go func() {
 		defer close(pollDone)
 		for {
 			f := cl.PollFetches(pollCtx)
+			r.mu.Lock()
+			assigns := r.assigns
+			r.mu.Unlock()
+			cl.AllowRebalance()
 			if pollCtx.Err() != nil || f.IsClientClosed() {
 				return
 			}
 			select {
-			case fetches <- f:
+			case fetches <- polled{f, assigns}:
 			case <-pollCtx.Done():
 				return
 			}
@@ -418,21 +446,35 @@ func (s *KafkaSource[T]) Run(ctx context.Context, out *stream.Emitter[T]) error 
 	}
 }
 
+// polled is a poll and the number of group assignments that had happened
+// when it was taken.
+type polled struct {
+	f       kgo.Fetches
+	assigns uint64
+}
+
+// newPart returns a new partition state (under r.mu in a group).
 func (r *kafkaRun[T]) newPart(tp topicPart, now int64) *partState {
 	strategy := r.src.cfg.strategy
 	if strategy == nil {
 		strategy = stream.Ascending()
 	}
 	return &partState{
-		tp: tp, gen: strategy.NewGenerator(), next: -1, runMax: stream.MinTime,
+		tp: tp, gen: strategy.NewGenerator(), born: r.assigns, next: -1, runMax: stream.MinTime,
 		lastActive: now, end: -1, safe: -1, committed: -1,
 	}
 }
 
-// lookup returns the partition's state, creating it outside a group; in a
-// group a partition not assigned (any more) returns nil and its records are
-// dropped: its next owner reads them.
-func (r *kafkaRun[T]) lookup(tp topicPart) *partState {
+// lookup returns the partition's state for records polled after assigns
+// group assignments, creating it outside a group. In a group it returns nil,
+// and the records are dropped, for a partition not assigned (any more): its
+// next owner reads them; and for a partition assigned after the records were
+// polled (an eager rebalance revokes and re-assigns every partition): they
+// were fetched for the assignment revoked, and kgo fetches the new
+// assignment's records again from the committed offset. The records of a
+// partition that stayed assigned through a cooperative rebalance are kept:
+// its state is older, and kgo goes on after them without fetching them again.
+func (r *kafkaRun[T]) lookup(tp topicPart, assigns uint64) *partState {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	ps := r.parts[tp]
@@ -440,10 +482,14 @@ func (r *kafkaRun[T]) lookup(tp topicPart) *partState {
 		ps = r.newPart(tp, time.Now().UnixNano())
 		r.parts[tp] = ps
 	}
+	if ps != nil && ps.born > assigns {
+		return nil
+	}
 	return ps
 }
 
-func (r *kafkaRun[T]) process(ctx context.Context, f kgo.Fetches, out *stream.Emitter[T]) error {
+func (r *kafkaRun[T]) process(ctx context.Context, poll polled, out *stream.Emitter[T]) error {
+	f := poll.f
 	for _, fe := range f.Errors() {
 		if errors.Is(fe.Err, context.Canceled) || errors.Is(fe.Err, kgo.ErrClientClosed) {
 			continue
@@ -460,7 +506,7 @@ func (r *kafkaRun[T]) process(ctx context.Context, f kgo.Fetches, out *stream.Em
 		if len(p.Records) == 0 {
 			return
 		}
-		if ps := r.lookup(topicPart{p.Topic, p.Partition}); ps != nil {
+		if ps := r.lookup(topicPart{p.Topic, p.Partition}, poll.assigns); ps != nil {
 			ps.lastActive = now
 			chunks = append(chunks, chunk{ps, p.Records})
 		}
@@ -501,8 +547,15 @@ type chunk struct {
 
 func (r *kafkaRun[T]) emitAll(ps *partState, recs []*kgo.Record, out *stream.Emitter[T]) error {
 	for _, rec := range recs {
-		if rec.Offset < ps.next || (ps.end >= 0 && rec.Offset >= ps.end) {
-			continue // already seen, or past the end of a bounded read
+		if rec.Offset < ps.next {
+			continue // already seen
+		}
+		if ps.end >= 0 && rec.Offset >= ps.end {
+			// Past the end of a bounded read: records come in offset
+			// order, so none below the end remains (the offsets before
+			// this one may be gaps of a compacted log).
+			ps.done = true
+			continue
 		}
 		if ps.next < 0 {
 			// First record of this assignment: everything before it is
@@ -514,6 +567,12 @@ func (r *kafkaRun[T]) emitAll(ps *partState, recs []*kgo.Record, out *stream.Emi
 		ps.next = rec.Offset + 1
 		if ps.end >= 0 && ps.next >= ps.end {
 			ps.done = true
+		}
+		if rec.Attrs.IsControl() {
+			// A transaction marker (kgo.KeepControlRecords): no data, but
+			// an offset of the log, the last one of a transaction
+			// (commit or abort). Counted so that a bounded read reaches its end.
+			continue
 		}
 		v, err := r.src.decode(rec)
 		if err != nil {
@@ -591,10 +650,13 @@ func (r *kafkaRun[T]) watermark(out *stream.Emitter[T], now int64) {
 	}
 }
 
+// allDone reports whether every partition was read to its end
+// (KafkaStopAtEnd). In a group it is false before the first assignment and
+// while a rebalance is under way: revoked partitions may be assigned again.
 func (r *kafkaRun[T]) allDone() bool {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	if r.group != "" && !r.assigned {
+	if r.group != "" && (!r.assigned || r.balancing) {
 		return false
 	}
 	for _, ps := range r.parts {
@@ -704,22 +766,20 @@ func (r *kafkaRun[T]) commit(m map[string]map[int32]kgo.EpochOffset, parts []*pa
 
 func (r *kafkaRun[T]) onAssigned(ctx context.Context, cl *kgo.Client, assigned map[string][]int32) {
 	now := time.Now().UnixNano()
-	var ends map[topicPart]int64
+	var ends map[topicPart]groupEnd
 	if r.src.cfg.stopAtEnd {
 		ends = groupEnds(ctx, cl, r.group, assigned, r.limit)
 	}
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	r.assigned, r.balancing = true, false
+	r.assigns++
 	for t, ps := range assigned {
 		for _, p := range ps {
 			tp := topicPart{t, p}
 			st := r.newPart(tp, now)
-			if ends != nil {
-				if e, ok := ends[tp]; ok {
-					st.end = e
-					st.done = e < 0 // already at the end
-				}
+			if e, ok := ends[tp]; ok {
+				st.end, st.done = e.end, e.done
 			}
 			r.parts[tp] = st
 		}
@@ -839,16 +899,23 @@ func (r *kafkaRun[T]) limit(tp topicPart, end int64) int64 {
 	return end
 }
 
-// groupEnds returns the end offsets of newly assigned partitions, or -1 for a
-// partition whose start position (committed offset, else log start) is
-// already at its end.
-func groupEnds(ctx context.Context, cl *kgo.Client, group string, assigned map[string][]int32, limit func(topicPart, int64) int64) map[topicPart]int64 {
+// groupEnd is the end of a group partition's bounded read.
+type groupEnd struct {
+	end  int64
+	done bool // the start position is already at the end
+}
+
+// groupEnds returns the end offsets of newly assigned partitions, each
+// noting whether its start position (committed offset, else log start) is
+// already at its end. A partition whose end offset cannot be listed has
+// none.
+func groupEnds(ctx context.Context, cl *kgo.Client, group string, assigned map[string][]int32, limit func(topicPart, int64) int64) map[topicPart]groupEnd {
 	adm := kadm.NewClient(cl)
 	topics := make([]string, 0, len(assigned))
 	for t := range assigned {
 		topics = append(topics, t)
 	}
-	out := map[topicPart]int64{}
+	out := map[topicPart]groupEnd{}
 	ends, err := adm.ListEndOffsets(ctx, topics...)
 	if err != nil {
 		return out
@@ -869,11 +936,7 @@ func groupEnds(ctx context.Context, cl *kgo.Client, group string, assigned map[s
 			if c, ok := committed.Lookup(t, p); ok && c.Err == nil && c.At >= 0 {
 				start = max(start, c.At)
 			}
-			if start >= e.Offset {
-				out[topicPart{t, p}] = -1
-			} else {
-				out[topicPart{t, p}] = e.Offset
-			}
+			out[topicPart{t, p}] = groupEnd{end: e.Offset, done: start >= e.Offset}
 		}
 	}
 	return out
