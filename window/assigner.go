@@ -14,6 +14,18 @@ import (
 // stream.ErrInvalidPipeline.
 var ErrInvalid = errors.New("window: invalid window")
 
+// ErrTimeRange is wrapped by the error a tumbling or sliding stage gives its
+// error policy for an element whose event time is so close to
+// stream.MinTime or stream.MaxTime (about 292 years before or after 1970)
+// that its windows' bounds cannot be represented in int64 nanoseconds:
+// within size plus two slides of either limit, plus the allowed lateness
+// below. Such a time is usually a bug in the source's timestamps (a zero
+// time.Time is stream.MinTime). With the default FailOnError Run fails with
+// an error naming the stage; SkipOnError and DeadLetterOnError drop the
+// element (counted in the stage's Errors metric, and sent to the dead
+// letters with the latter). The element is not late: it is in no window.
+var ErrTimeRange = errors.New("window: event time too close to the limits of int64 nanoseconds")
+
 type kind uint8
 
 const (
@@ -38,6 +50,11 @@ type Assigner struct {
 // Tumbling assigns each element to one window of the given size: windows are
 // [k*size, (k+1)*size) aligned to the Unix epoch (see WithOffset). Windows
 // with no element produce no result. size <= 0 is invalid.
+//
+// An element within size plus two slides of stream.MinTime or
+// stream.MaxTime (plus the allowed lateness, at the low end) has windows
+// that int64 nanoseconds cannot represent: it goes to the stage's error
+// policy with ErrTimeRange (the same for Sliding).
 func Tumbling(size time.Duration) Assigner {
 	return Assigner{kind: kindTumbling, size: int64(size), slide: int64(size)}
 }
@@ -49,7 +66,8 @@ func Tumbling(size time.Duration) Assigner {
 // an element does not grow with size/slide, and an on-time firing reuses the
 // partial merges of the previous ones (amortised slide/gcd merges per key).
 // slide <= 0, size <= 0 or slide > size are invalid; slide == size is a
-// tumbling window.
+// tumbling window. Elements too close to the limits of int64 nanoseconds
+// are rejected with ErrTimeRange, as with Tumbling.
 func Sliding(size, slide time.Duration) Assigner {
 	return Assigner{kind: kindSliding, size: int64(size), slide: int64(slide)}
 }
@@ -63,7 +81,9 @@ func Sliding(size, slide time.Duration) Assigner {
 // A session that has already emitted a result and is then merged into a
 // larger one (an element bridging two sessions, or extending a fired session
 // within the allowed lateness) is withdrawn with a Retract result for its old
-// bounds before the merged window emits.
+// bounds before the merged window emits. With Discarding there is no
+// Retract: the results emitted are deltas and stay valid, and the merged
+// session emits only what arrived since.
 func Session(gap time.Duration) Assigner {
 	return Assigner{kind: kindSession, gap: int64(gap)}
 }

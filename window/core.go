@@ -128,6 +128,12 @@ type operator[T any] struct {
 	every        int64
 	nextEarly    int64
 	startedEarly bool
+	// ranged: only event times in [lo, hi] reach the engine; the others go
+	// to reject (tumbling and sliding windows, see timeRange).
+	ranged bool
+	lo, hi int64
+	a      Assigner
+	reject func(ts int64, value any, raw []byte, err error)
 }
 
 func (o *operator[T]) check() {
@@ -138,7 +144,45 @@ func (o *operator[T]) check() {
 
 func (o *operator[T]) ProcessBatch(b []stream.Event[T]) {
 	o.check()
+	if o.ranged {
+		for i := range b {
+			if t := b[i].Time; t < o.lo || t > o.hi {
+				b = o.dropOutOfRange(b, i)
+				break
+			}
+		}
+	}
 	o.e.process(b)
+}
+
+// dropOutOfRange hands the elements of b from i on whose time is outside
+// [o.lo, o.hi] (b[i] is one) to the stage's error policy and returns the
+// others, compacted in place (the batch is the operator's during the call).
+func (o *operator[T]) dropOutOfRange(b []stream.Event[T], i int) []stream.Event[T] {
+	j := i
+	for ; i < len(b); i++ {
+		if t := b[i].Time; t < o.lo || t > o.hi {
+			o.reject(t, b[i].Value, nil, fmt.Errorf("%w: %v windows take times from %v to %v, got %d (%v)", ErrTimeRange, o.a,
+				fmtNanos(o.lo), fmtNanos(o.hi), t, fmtNanos(t)))
+			continue
+		}
+		b[j] = b[i]
+		j++
+	}
+	clear(b[j:])
+	return b[:j]
+}
+
+func fmtNanos(t int64) string { return time.Unix(0, t).UTC().Format(time.RFC3339Nano) }
+
+// timeRange returns the event times [lo, hi] that tumbling or sliding
+// windows of a with allowed lateness l accept: those whose windows, and the
+// windows next to them, have bounds (plus l, at the low end) representable
+// in int64 nanoseconds, with a slide to spare. lo > hi when the windows are
+// too large for any time.
+func timeRange(a Assigner, l int64) (lo, hi int64) {
+	m := satAdd(satAdd(a.size, a.slide), a.slide)
+	return minTime + satAdd(m, l), maxTime - m
 }
 
 func (o *operator[T]) OnWatermark(wm int64) {
@@ -195,7 +239,11 @@ func build[K comparable, T, A, R any](ks stream.KeyedStream[K, T], a Assigner, a
 		err = checkTypes[T](a, cfg)
 	}
 	out, late := stream.ApplyKeyedWithSide(ks, kindName, func(c *stream.OpContext[Result[K, R]], side *stream.Collector[T]) stream.Operator[T] {
-		o := &operator[T]{fail: c.Fail, every: cfg.earlyEvery, err: err}
+		o := &operator[T]{fail: c.Fail, every: cfg.earlyEvery, err: err, a: a, reject: c.Reject}
+		if err == nil && (a.kind == kindTumbling || a.kind == kindSliding) {
+			o.ranged = true
+			o.lo, o.hi = timeRange(a, cfg.lateness)
+		}
 		if err == nil {
 			o.e, o.err = newEngine(a, core[K, T, A, R]{
 				cfg: cfg, keyOf: keyOf, ag: ag, result: result, keepsAll: keepsAll,
@@ -241,6 +289,10 @@ func checkTypes[T any](a Assigner, cfg config) error {
 // State is dropped when the watermark passes a window's end plus the allowed
 // lateness. Invalid assigners or options make Run fail before it starts
 // anything, with an error wrapping ErrInvalid and stream.ErrInvalidPipeline.
+// With tumbling and sliding windows, an element whose time is too close to
+// stream.MinTime or stream.MaxTime for its windows' bounds to fit in int64
+// nanoseconds goes to the stage's error policy (stream.OnError, by default
+// failing Run) with an error wrapping ErrTimeRange.
 func Aggregate[K comparable, T, A, R any](ks stream.KeyedStream[K, T], a Assigner, ag Aggregator[T, A, R], opts ...Option) stream.Stream[Result[K, R]] {
 	out, _ := build(ks, a, ag, nil, false, "window", opts)
 	return out

@@ -45,6 +45,10 @@ func (f optionFunc) apply(c *config) { f(c) }
 // later than that are late: counted in the stage's Late metric and sent to
 // the late stream of AggregateLate (or discarded if it is not consumed). A
 // window is dropped when the watermark reaches End-1+d. d < 0 is invalid.
+//
+// With tumbling and sliding windows each key then holds a pane slot for
+// every gcd(size, slide) of d, whether or not those panes received elements
+// (see State in the package documentation).
 func AllowedLateness(d time.Duration) Option {
 	return optionFunc(func(c *config) {
 		if d < 0 {
@@ -68,11 +72,15 @@ func EarlyEvery(d time.Duration) Option {
 	})
 }
 
-// EarlyEveryCount fires a key's open windows early (Firing Early) once the
-// key has received n elements since its last early firing: the windows that
-// received those elements emit their partial results. For a tumbling,
-// session or global window this is every n elements of the window. Default:
-// none. n <= 0 is invalid.
+// EarlyEveryCount counts elements per key, not per window: once a key has
+// received n elements (in any of its windows) since its last early firing,
+// the key's open windows that received those elements (with tumbling and
+// sliding windows: every open window holding elements from the earliest of
+// them to the latest) fire early (Firing Early) with their partial results,
+// and the count restarts. Only when a key has a single open window (a
+// global window, say) is that every n elements of the window; with several,
+// a window may fire early after fewer of its own elements. Default: none.
+// n <= 0 is invalid.
 func EarlyEveryCount(n int) Option {
 	return optionFunc(func(c *config) {
 		if n <= 0 {
@@ -103,6 +111,13 @@ func FinalOnly() Option { return optionFunc(func(c *config) { c.finalOnly = true
 // firing with nothing new since the previous one emits nothing. The
 // default is accumulating: every result holds the whole window. Sliding
 // windows share panes between windows and cannot discard (ErrInvalid).
+//
+// With session windows, sessions merged after they emitted (by an element
+// bridging them, or extending one, within the allowed lateness) are not
+// retracted: their results were deltas and stay valid under their old
+// bounds, and the merged session emits only what arrived since. Summing a
+// key's results gives every element once; there is no Retract in
+// discarding mode.
 func Discarding() Option { return optionFunc(func(c *config) { c.discarding = true }) }
 
 // StageOptions passes options of the underlying stage (stream.Name,

@@ -148,6 +148,32 @@ func TestStateBytes(t *testing.T) {
 	measure("tumbling", Tumbling(time.Minute), 10)
 	measure("tumbling", Tumbling(time.Minute), 1000)
 	measure("session", Session(time.Minute), 10)
+
+	// Tumbling(1s) with AllowedLateness(1h), one element per key per
+	// minute: each key holds the panes of the last hour, with elements or
+	// not (the lateness figure of the package documentation)
+	const lkeys = 200
+	var m0, m1 runtime.MemStats
+	runtime.GC()
+	runtime.ReadMemStats(&m0)
+	ag := agg.Count[bev]()
+	e, _ := newEngine(Tumbling(time.Second), core[uint64, bev, int64, int64]{
+		cfg: newConfig([]Option{AllowedLateness(time.Hour)}), keyOf: func(v bev) uint64 { return v.Key }, ag: ag,
+		result: func(_ uint64, _, _ int64, acc *int64) int64 { return ag.Result(acc) },
+		out:    func(Result[uint64, int64], int64) {}, late: func(bev, int64) {}, nLate: func(int) {},
+	})
+	b := make([]stream.Event[bev], lkeys)
+	for min := range int64(120) {
+		for i := range b {
+			b[i] = stream.Event[bev]{Value: bev{Key: uint64(i)}, Time: min*int64(time.Minute) + int64(i)}
+		}
+		e.process(b)
+		e.advance(min*int64(time.Minute) + int64(59*time.Second))
+	}
+	runtime.GC()
+	runtime.ReadMemStats(&m1)
+	t.Logf("tumbling(1s) lateness 1h count, one element per key per minute: %d bytes per key", int64(m1.HeapAlloc-m0.HeapAlloc)/lkeys)
+	runtime.KeepAlive(e)
 }
 
 func fill[A, R any](a Assigner, ag Aggregator[bev, A, R], keys, per int) engine[bev] {

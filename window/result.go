@@ -29,7 +29,7 @@ const (
 	Late
 	// Retract withdraws the results emitted earlier for a session window that
 	// has since been merged into a larger session; Value is the zero value.
-	// Only session windows retract.
+	// Only session windows retract, and not with Discarding.
 	Retract
 )
 

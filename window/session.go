@@ -36,6 +36,7 @@ type session[A any] struct {
 	emitted    bool   // a result for [start, end) is out
 	fired      bool   // the on-time (or a late) firing of [start, end) is out
 	dirty      bool   // changed since the last early firing
+	has        bool   // acc holds an element (Discarding: since the last firing)
 	tb         int64  // bucket the session's deadline is registered in
 	tbEpoch    uint64 // advance during which tb was registered
 }
@@ -173,7 +174,9 @@ func (e *sessionEngine[K, T, A, R]) processChunk(b []stream.Event[T], ks *[lookA
 		for y := x; y < j; y++ {
 			s := &ss[y]
 			if s.start != start || s.end != end {
-				if s.emitted {
+				// discarding: the results out are deltas, still valid;
+				// the merged session emits what arrived since
+				if s.emitted && !e.cfg.discarding {
 					e.retract(sk.key, s.start, s.end)
 				}
 				s.emitted, s.fired = false, false
@@ -181,6 +184,7 @@ func (e *sessionEngine[K, T, A, R]) processChunk(b []stream.Event[T], ks *[lookA
 			if y > x {
 				e.ag.Merge(&ss[x].acc, &s.acc)
 				ss[x].dirty = ss[x].dirty || s.dirty
+				ss[x].has = ss[x].has || s.has
 			}
 		}
 		if j-x > 1 {
@@ -198,11 +202,13 @@ func (e *sessionEngine[K, T, A, R]) processChunk(b []stream.Event[T], ks *[lookA
 func (e *sessionEngine[K, T, A, R]) add(sk *skey[K, A], x int, v T, ts int64, fired bool) {
 	s := &sk.s[x]
 	e.ag.Add(&s.acc, v, ts)
+	s.has = true
 	if fired && e.D == 0 {
 		e.emit(sk.key, s.start, s.end, &s.acc, Late)
 		s.emitted, s.fired = true, true
 		if e.cfg.discarding {
 			e.reset(&s.acc)
+			s.has = false
 		}
 	}
 	e.register(sk, s)
@@ -226,6 +232,7 @@ func (e *sessionEngine[K, T, A, R]) fireEarly(sk *skey[K, A]) {
 			s.emitted = true
 			if e.cfg.discarding {
 				e.reset(&s.acc)
+				s.has = false
 			}
 		}
 		s.dirty = false
@@ -298,10 +305,15 @@ func (e *sessionEngine[K, T, A, R]) fireKey(sk *skey[K, A]) {
 	for x := range ss {
 		s := ss[x]
 		if e.D == 0 && !s.fired && s.end-1 <= e.wm {
-			e.emit(sk.key, s.start, s.end, &s.acc, OnTime)
-			s.emitted, s.fired = true, true
-			if e.cfg.discarding {
-				e.reset(&s.acc)
+			s.fired = true
+			// discarding: nothing new since an early firing, nothing to emit
+			if s.has {
+				e.emit(sk.key, s.start, s.end, &s.acc, OnTime)
+				s.emitted = true
+				if e.cfg.discarding {
+					e.reset(&s.acc)
+					s.has = false
+				}
 			}
 		}
 		if satAdd(s.end-1, e.L) <= e.wm {
