@@ -128,7 +128,7 @@ func TestCancelHoldsMergedWatermark(t *testing.T) {
 		u := Union(From(p, liveAt(10, la)), From(p, liveAt(100, lb)))
 		fired := Process(KeyBy(u, func(int64) int { return 0 }),
 			func(c *KeyedContext[int, struct{}, int64], v int64) { c.SetEventTimer(50) },
-			func(c *KeyedContext[int, struct{}, int64], tm Timer) { c.Emit(tm.Time) })
+			func(c *KeyedContext[int, struct{}, int64], tm Timer) { c.Emit(tm.Time) }, Name("timers"))
 		got := &collectSink[int64]{}
 		To(fired, got)
 		ctx, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
@@ -136,6 +136,9 @@ func TestCancelHoldsMergedWatermark(t *testing.T) {
 		cancel()
 		if !errors.Is(err, context.DeadlineExceeded) {
 			t.Fatalf("err = %v", err)
+		}
+		if m, _ := p.Stage("timers"); m.In != 2 {
+			t.Fatalf("slow first %v: %d elements reached the timers before the cancel, want 2 (the test proves nothing otherwise)", slowFirst, m.In)
 		}
 		if v := got.values(); len(v) > 0 {
 			t.Fatalf("slow first %v: the cancelled run fired timers %v (the union's watermark was 9 until the cancel)", slowFirst, v)
