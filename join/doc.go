@@ -146,7 +146,8 @@ func addSat(a, b int64) int64 {
 }
 
 // base holds what every join operator shares: its output, the late counter
-// and a construction error to report on first use.
+// and the error policy. (A join built with invalid parameters never runs: its
+// stage function records the error with Pipeline.Invalid.)
 type base[O any] struct {
 	emit func(v O, ts int64)
 	late func(n int)
@@ -154,7 +155,6 @@ type base[O any] struct {
 	// reject applies the stage's error policy to an element (nil outside a
 	// pipeline: the operator benchmarks and direct tests fail instead).
 	reject func(ts int64, v any, raw []byte, err error)
-	err    error
 	wm     int64
 }
 
@@ -201,14 +201,8 @@ func stage2[K comparable, L, R, O any](left stream.KeyedStream[K, L], right stre
 	return out, lateL, lateR
 }
 
-func newBase[O any](c *stream.OpContext[O], err error) base[O] {
-	return base[O]{emit: c.Out.EmitAt, late: c.CountLate, fail: c.Fail, reject: c.Reject, err: err, wm: stream.MinTime}
-}
-
-func (b *base[O]) check() {
-	if b.err != nil {
-		b.fail(b.err)
-	}
+func newBase[O any](c *stream.OpContext[O]) base[O] {
+	return base[O]{emit: c.Out.EmitAt, late: c.CountLate, fail: c.Fail, reject: c.Reject, wm: stream.MinTime}
 }
 
 // The operators are Retainers (see stream.Retainer).

@@ -69,7 +69,7 @@ func intervalStage[K comparable, L, R, O any](left stream.KeyedStream[K, L], rig
 	keyL, keyR := left.Key(), right.Key()
 	newOp := func(c *stream.OpContext[O], sl *stream.Collector[L], sr *stream.Collector[R]) stream.Operator2[L, R] {
 		j := newIntervalJoin(int64(lower), int64(upper), outer, keyL, keyR, f)
-		j.base = newBase(c, err)
+		j.base = newBase(c)
 		j.sides = newLateSides(sl, sr)
 		return j
 	}
@@ -122,7 +122,6 @@ func (j *intervalJoin[K, L, R, O]) get(k K) *istate[L, R] {
 // ProcessLeft joins left elements with the buffered right ones and buffers
 // them until the watermark passes t+upper.
 func (j *intervalJoin[K, L, R, O]) ProcessLeft(batch []stream.Event[L]) {
-	j.check()
 	late := 0
 	for i := range batch {
 		v, t := batch[i].Value, batch[i].Time
@@ -164,7 +163,6 @@ func (j *intervalJoin[K, L, R, O]) ProcessLeft(batch []stream.Event[L]) {
 // ProcessRight joins right elements with the buffered left ones and buffers
 // them until the watermark passes u-lower.
 func (j *intervalJoin[K, L, R, O]) ProcessRight(batch []stream.Event[R]) {
-	j.check()
 	late := 0
 	for i := range batch {
 		v, t := batch[i].Value, batch[i].Time
@@ -202,7 +200,6 @@ func (j *intervalJoin[K, L, R, O]) ProcessRight(batch []stream.Event[R]) {
 // OnWatermark evicts the elements that can no longer match, emitting the
 // unmatched left ones of a left outer join.
 func (j *intervalJoin[K, L, R, O]) OnWatermark(wm int64) {
-	j.check()
 	j.wm = wm
 	for {
 		it, ok := j.due.next(wm)

@@ -143,15 +143,12 @@ func tableStage[K comparable, T, V, O any](s stream.KeyedStream[K, T], table Tab
 		err = invalid("nil join function")
 	}
 	key, cfg := s.Key(), table.cfg
-	out := stream.ApplyKeyed2(s, table.changes, "enrich", func(c *stream.OpContext[O]) stream.Operator2[T, Change[K, V]] {
+	out, _, _ := stage2(s, table.changes, "enrich", func(c *stream.OpContext[O], _ *stream.Collector[T], _ *stream.Collector[Change[K, V]]) stream.Operator2[T, Change[K, V]] {
 		j := newTableJoin(cfg, key, fi, fl)
-		j.base = newBase(c, err)
+		j.base = newBase(c)
 		j.dropped = c.CountDropped
 		return j
-	}, opts...)
-	if err != nil {
-		out.Pipeline().Invalid(out.Name(), err)
-	}
+	}, false, err, opts)
 	return out
 }
 
@@ -209,7 +206,6 @@ func newTableJoin[K comparable, T, V, O any](cfg tableConfig, key func(T) K, fi 
 // ProcessLeft enriches stream elements, or buffers them until the table is
 // ready for them.
 func (j *tableJoin[K, T, V, O]) ProcessLeft(batch []stream.Event[T]) {
-	j.check()
 	gate := j.gate()
 	if !j.versioned && j.until <= gate {
 		// Nothing waits any more (or never did): look up on arrival. An
@@ -300,7 +296,6 @@ func (j *tableJoin[K, T, V, O]) lookup(k K, e stream.Event[T], wm int64) {
 
 // ProcessRight applies changelog records to the table.
 func (j *tableJoin[K, T, V, O]) ProcessRight(batch []stream.Event[Change[K, V]]) {
-	j.check()
 	// Changes at or before this may come after lookups they should have
 	// affected: awaiting elements are released up to the gate (the table
 	// input's watermark when it is ahead of the join's).
@@ -370,7 +365,6 @@ func (j *tableJoin[K, T, V, O]) schedule(k K, vl *vlist[V], wm int64) {
 // OnWatermark releases the elements waiting for the table, then prunes
 // versions older than the retention.
 func (j *tableJoin[K, T, V, O]) OnWatermark(wm int64) {
-	j.check()
 	j.release(max(wm, j.tableWM), j.wm)
 	j.wm = wm
 	h := addSat(wm, -j.retention)
@@ -426,7 +420,6 @@ func (j *tableJoin[K, T, V, O]) OnInputWatermark(input int, wm int64, idle bool)
 	if input != 1 {
 		return
 	}
-	j.check()
 	if idle {
 		wm = stream.MaxTime
 	}

@@ -122,7 +122,7 @@ func windowStage[K comparable, L, R, O any](left stream.KeyedStream[K, L], right
 	keyL, keyR := left.Key(), right.Key()
 	newOp := func(c *stream.OpContext[O], sl *stream.Collector[L], sr *stream.Collector[R]) stream.Operator2[L, R] {
 		j := newWindowJoin(w, kind, keyL, keyR, f)
-		j.base = newBase(c, err)
+		j.base = newBase(c)
 		j.dropped = c.CountDropped
 		j.sides = newLateSides(sl, sr)
 		return j
@@ -235,7 +235,6 @@ func (j *windowJoin[K, L, R, O]) bucket(st *wstate[L, R], k K, start, end int64)
 // ProcessLeft joins left elements with the buffered right elements of their
 // windows and buffers them.
 func (j *windowJoin[K, L, R, O]) ProcessLeft(batch []stream.Event[L]) {
-	j.check()
 	late, dropped := 0, 0
 	for i := range batch {
 		v, t := batch[i].Value, batch[i].Time
@@ -278,7 +277,6 @@ func (j *windowJoin[K, L, R, O]) ProcessLeft(batch []stream.Event[L]) {
 
 // ProcessRight is ProcessLeft for the right side.
 func (j *windowJoin[K, L, R, O]) ProcessRight(batch []stream.Event[R]) {
-	j.check()
 	late, dropped := 0, 0
 	for i := range batch {
 		v, t := batch[i].Value, batch[i].Time
@@ -331,7 +329,6 @@ func (j *windowJoin[K, L, R, O]) report(late, dropped int) {
 // OnWatermark closes the windows whose last instant is <= wm, emitting their
 // unmatched elements for outer kinds.
 func (j *windowJoin[K, L, R, O]) OnWatermark(wm int64) {
-	j.check()
 	j.wm = wm
 	for {
 		it, ok := j.due.next(wm)
