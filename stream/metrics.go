@@ -84,10 +84,17 @@ func (m *stageMeta) guard() {
 	if r == nil {
 		return
 	}
+	panic(asFailure(m.name, r))
+}
+
+// asFailure returns what a recover returned as a failure: a failure raised
+// by a stage as it is, anything else as a panic of user code in stage, with
+// the stack at the panic (call it from the deferred function).
+func asFailure(stage string, r any) *failure {
 	if f, ok := r.(*failure); ok {
-		panic(f)
+		return f
 	}
-	panic(&failure{err: &StageError{Stage: m.name, Err: &PanicError{Value: r, Stack: debug.Stack()}}})
+	return &failure{err: &StageError{Stage: stage, Err: &PanicError{Value: r, Stack: debug.Stack()}}}
 }
 
 // fail aborts the current task with err attributed to this stage.

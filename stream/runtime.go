@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"runtime/debug"
 	"slices"
 	"sync"
 	"sync/atomic"
@@ -465,11 +464,7 @@ func (rt *runtime) closeAll() error {
 func recovered(stage string, f func()) (err error) {
 	defer func() {
 		if r := recover(); r != nil {
-			if fl, ok := r.(*failure); ok {
-				err = fl.err
-				return
-			}
-			err = &StageError{Stage: stage, Err: &PanicError{Value: r, Stack: debug.Stack()}}
+			err = asFailure(stage, r).err
 		}
 	}()
 	f()
@@ -549,11 +544,9 @@ func (t *task) protect(f func()) (ok bool) {
 	defer func() {
 		if r := recover(); r != nil {
 			ok = false
-			fl, isFailure := r.(*failure)
-			if !isFailure {
-				// A panic outside any stage guard: runtime code or a source.
-				fl = &failure{err: &StageError{Stage: t.name, Err: &PanicError{Value: r, Stack: debug.Stack()}}}
-			}
+			// (not a failure: a panic outside any stage guard, in runtime
+			// code or a source)
+			fl := asFailure(t.name, r)
 			if fl != errAborted {
 				t.rt.fail(fl.err)
 			}
