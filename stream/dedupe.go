@@ -41,7 +41,6 @@ type dedupeOp[K comparable, T any] struct {
 	horizon int64
 	seen    map[K]int64
 	more    map[K][]int64
-	free    [][]int64 // emptied slices of more, for reuse
 	expiry  *timerHeap[K]
 }
 
@@ -55,11 +54,12 @@ func (d *dedupeOp[K, T]) ProcessBatch(b []Event[T]) {
 		k, ts := d.key(b[i].Value), b[i].Time
 		if first, ok := d.seen[k]; !ok {
 			d.seen[k] = ts
-		} else if d.near(ts, first) || len(d.more) > 0 && d.nearMore(k, ts) {
+		} else if d.near(ts, first) {
 			dropped++
 			continue
-		} else {
-			d.keepAnother(k, first, ts)
+		} else if !d.keepAnother(k, first, ts) {
+			dropped++
+			continue
 		}
 		d.expiry.add(k, satAdd(ts, d.horizon))
 		d.c.Out.EmitAt(b[i].Value, ts)
@@ -72,26 +72,24 @@ func (d *dedupeOp[K, T]) near(ts, kept int64) bool {
 	return ts-kept < d.horizon && kept-ts < d.horizon
 }
 
-// nearMore reports whether ts is near a kept time of k in more. The kept
-// times are sorted and at least horizon apart, so only the two around ts
-// can be near it.
-func (d *dedupeOp[K, T]) nearMore(k K, ts int64) bool {
-	rest := d.more[k]
-	i, _ := slices.BinarySearch(rest, ts)
-	return i < len(rest) && d.near(ts, rest[i]) || i > 0 && d.near(ts, rest[i-1])
-}
-
-// keepAnother adds ts to the kept times of k, whose earliest is first.
-func (d *dedupeOp[K, T]) keepAnother(k K, first, ts int64) {
-	rest, ok := d.more[k]
-	if !ok && len(d.free) > 0 {
-		rest, d.free = d.free[len(d.free)-1], d.free[:len(d.free)-1]
-	}
-	if ts < first {
-		d.seen[k], ts = ts, first
+// keepAnother adds ts, not near first, the earliest kept time of k, to the
+// kept times of k unless it is near one of the others; it reports whether
+// it did. The kept times are sorted and at least horizon apart, so only the
+// two around ts can be near it.
+func (d *dedupeOp[K, T]) keepAnother(k K, first, ts int64) bool {
+	var rest []int64
+	if len(d.more) > 0 {
+		rest = d.more[k]
 	}
 	i, _ := slices.BinarySearch(rest, ts)
+	if i < len(rest) && d.near(ts, rest[i]) || i > 0 && d.near(ts, rest[i-1]) {
+		return false
+	}
+	if ts < first { // ts becomes the earliest, first the earliest of the rest
+		d.seen[k], ts, i = ts, first, 0
+	}
 	d.more[k] = slices.Insert(rest, i, ts)
+	return true
 }
 
 func (d *dedupeOp[K, T]) OnWatermark(wm int64) {
@@ -131,9 +129,6 @@ func (d *dedupeOp[K, T]) forget(k K, exp int64) {
 		}
 	}
 	delete(d.more, k)
-	if len(d.free) < 64 {
-		d.free = append(d.free, rest[:0])
-	}
 }
 
 func (d *dedupeOp[K, T]) OnEnd() {}

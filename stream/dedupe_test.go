@@ -209,15 +209,20 @@ func TestDedupeApprox(t *testing.T) {
 }
 
 // TestDedupeZeroHorizon: a horizon <= 0 keeps every element, with its time,
-// in order, and drops nothing.
+// in order, drops nothing, and does not call the key function.
 func TestDedupeZeroHorizon(t *testing.T) {
 	for _, horizon := range []time.Duration{0, -time.Second} {
 		p := New(WithBatchSize(3))
 		in := []int64{1, 2, 1, 3, 2, 1, 1}
 		sink := &collectSink[int64]{}
-		To(Dedupe(KeyBy(From(p, sliceSource(in)), func(x int64) int64 { return x }), horizon, Name("dedupe")), sink)
+		keyCalls := 0 // one instance, chained: no exchange hashes the key either
+		key := func(x int64) int64 { keyCalls++; return x }
+		To(Dedupe(KeyBy(From(p, sliceSource(in)), key), horizon, Name("dedupe")), sink)
 		if err := p.Run(context.Background()); err != nil {
 			t.Fatal(err)
+		}
+		if keyCalls != 0 {
+			t.Fatalf("horizon %v: the key function was called %d times", horizon, keyCalls)
 		}
 		for i, e := range sink.got {
 			if e.Value != in[i] || e.Time != int64(i) {
