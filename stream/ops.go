@@ -34,21 +34,18 @@ type mapInlet[I, O any] struct {
 	buf []Event[O]
 }
 
-func (x *mapInlet[I, O]) values(vs []I, ts int64) {
-	defer x.meta.guard()
-	x.buf = mapValues(x.f, vs, ts, x.buf)
-	x.meta.in.Add(uint64(len(vs)))
-	x.meta.out.Add(uint64(len(vs)))
-	x.next.batch(x.buf[:len(vs)])
-}
+func (x *mapInlet[I, O]) values(vs []I, ts int64) { mapValues(&x.pass, x.f, vs, ts, &x.buf) }
 
-// mapValues writes f of each of vs, at time ts, to out (grown if short) and
-// returns out. It is unrolled like mapInlet.batch.
-func mapValues[I, O any](f func(I) O, vs []I, ts int64, out []Event[O]) []Event[O] {
-	if len(vs) > len(out) {
-		out = make([]Event[O], len(vs))
+// mapValues is the values method of both Map forms: it writes f of each of
+// vs, at time ts, to *buf (grown if short), counts, and hands the result to
+// the next stage. It is unrolled like mapInlet.batch.
+func mapValues[I, O any](p *pass[O], f func(I) O, vs []I, ts int64, buf *[]Event[O]) {
+	defer p.meta.guard()
+	if len(vs) > len(*buf) {
+		*buf = make([]Event[O], len(vs))
 	}
-	a, o := vs, out[:len(vs)]
+	out := (*buf)[:len(vs)]
+	a, o := vs, out
 	for len(a) >= 8 && len(o) >= 8 {
 		// The times first, while ts is in a register: each call of f
 		// would make the compiler reload it.
@@ -67,7 +64,9 @@ func mapValues[I, O any](f func(I) O, vs []I, ts int64, out []Event[O]) []Event[
 	for i := range min(len(a), len(o)) {
 		o[i] = Event[O]{Value: f(a[i]), Time: ts}
 	}
-	return out
+	p.meta.in.Add(uint64(len(vs)))
+	p.meta.out.Add(uint64(len(vs)))
+	p.next.batch(out)
 }
 
 func (x *mapInlet[I, O]) batch(in []Event[I]) {
@@ -138,13 +137,7 @@ type mapSameInlet[T any] struct {
 	buf []Event[T]
 }
 
-func (x *mapSameInlet[T]) values(vs []T, ts int64) {
-	defer x.meta.guard()
-	x.buf = mapValues(x.f, vs, ts, x.buf)
-	x.meta.in.Add(uint64(len(vs)))
-	x.meta.out.Add(uint64(len(vs)))
-	x.next.batch(x.buf[:len(vs)])
-}
+func (x *mapSameInlet[T]) values(vs []T, ts int64) { mapValues(&x.pass, x.f, vs, ts, &x.buf) }
 
 func (x *mapSameInlet[T]) batch(in []Event[T]) {
 	defer x.meta.guard()

@@ -119,3 +119,29 @@ func TestFanoutCopies(t *testing.T) {
 		t.Fatalf("consumers saw %v and %v, want %v each", a.got, b.got, want)
 	}
 }
+
+// TestValuesPathWired: a source's Emitter reads bulk values into a Map
+// (either form) or a Filter chained right after it, and not into other
+// inlets (a fanout copies): without this the fast path of EmitAll could
+// silently stop being taken and every output test would still pass.
+func TestValuesPathWired(t *testing.T) {
+	ic := &instanceCtx{rt: &runtime{cfg: config{batchSize: 8}}, t: &task{}, n: &node{meta: &stageMeta{}}}
+	meta := &stageMeta{wms: make([]atomic.Int64, 1)}
+	next := &recordInlet[int]{}
+	cases := map[string]struct {
+		out  inlet[int]
+		want bool
+	}{
+		"map":     {&mapSameInlet[int]{pass: pass[int]{meta, next, 0}, f: func(v int) int { return v }}, true},
+		"convert": {&mapInlet[int, int]{pass: pass[int]{meta, next, 0}, f: func(v int) int { return v }}, true},
+		"filter":  {&filterInlet[int]{pass: pass[int]{meta, next, 0}, keep: func(int) bool { return true }}, true},
+		"fanout":  {typedOut[int]{}.fanout([]any{next, next}).(inlet[int]), false},
+		"other":   {next, false},
+	}
+	for name, c := range cases {
+		e := newEmitter(ic, c.out, nil, Ascending(), 0)
+		if got := e.vals != nil; got != c.want {
+			t.Errorf("%s: reads values in place %v, want %v", name, got, c.want)
+		}
+	}
+}

@@ -89,14 +89,13 @@ type Emitter[T any] struct {
 	out inlet[T]
 	t   *task
 	// vals is out when it reads bulk values itself (EmitAll); direct is
-	// such a batch of values, at time directTs, waiting for flush.
-	vals     valuesInlet[T]
-	direct   []T
-	directTs int64
-	meta     *stageMeta
-	buf      []Event[T]
-	size     int
-	extract  func(T) time.Time
+	// such a batch of values, at time ingest, waiting for flush.
+	vals    valuesInlet[T]
+	direct  []T
+	meta    *stageMeta
+	buf     []Event[T]
+	size    int
+	extract func(T) time.Time
 
 	// watermarks: the built-in bounded strategy is tracked inline (no call
 	// per element); any other generator is called per element.
@@ -167,7 +166,7 @@ func (e *Emitter[T]) EmitAll(vs []T) {
 			e.ingest = time.Now().UnixNano()
 			if e.vals != nil && len(vs) >= e.size {
 				// A whole batch the next stage reads from vs itself.
-				e.direct, e.directTs = vs[:e.size], e.ingest
+				e.direct = vs[:e.size]
 				e.maxTs = max(e.maxTs, e.ingest)
 				vs = vs[e.size:]
 				e.Flush()
@@ -259,7 +258,7 @@ func (e *Emitter[T]) flush() {
 		e.direct = nil
 		e.active, e.idle = true, false
 		e.meta.out.Add(uint64(len(d)))
-		e.vals.values(d, e.directTs)
+		e.vals.values(d, e.ingest)
 	}
 	if !e.explicit {
 		e.advance(e.generated())
