@@ -132,8 +132,9 @@ type operator[T any] struct {
 	// to reject (tumbling and sliding windows, see timeRange).
 	ranged bool
 	lo, hi int64
-	a      Assigner
-	reject func(ts int64, value any, raw []byte, err error)
+	// rangeMsg describes [lo, hi] in the errors of elements outside it.
+	rangeMsg string
+	reject   func(ts int64, value any, raw []byte, err error)
 }
 
 func (o *operator[T]) check() {
@@ -162,8 +163,8 @@ func (o *operator[T]) dropOutOfRange(b []stream.Event[T], i int) []stream.Event[
 	j := i
 	for ; i < len(b); i++ {
 		if t := b[i].Time; t < o.lo || t > o.hi {
-			o.reject(t, b[i].Value, nil, fmt.Errorf("%w: %v windows take times from %v to %v, got %d (%v)", ErrTimeRange, o.a,
-				fmtNanos(o.lo), fmtNanos(o.hi), t, fmtNanos(t)))
+			// (stream.ToTime shows MinTime as the zero time.Time it comes from)
+			o.reject(t, b[i].Value, nil, fmt.Errorf("%w: %s, got %d (%v)", ErrTimeRange, o.rangeMsg, t, stream.ToTime(t).Format(time.RFC3339Nano)))
 			continue
 		}
 		b[j] = b[i]
@@ -172,8 +173,6 @@ func (o *operator[T]) dropOutOfRange(b []stream.Event[T], i int) []stream.Event[
 	clear(b[j:])
 	return b[:j]
 }
-
-func fmtNanos(t int64) string { return time.Unix(0, t).UTC().Format(time.RFC3339Nano) }
 
 // timeRange returns the event times [lo, hi] that tumbling or sliding
 // windows of a with allowed lateness l accept: those whose windows, and the
@@ -239,10 +238,12 @@ func build[K comparable, T, A, R any](ks stream.KeyedStream[K, T], a Assigner, a
 		err = checkTypes[T](a, cfg)
 	}
 	out, late := stream.ApplyKeyedWithSide(ks, kindName, func(c *stream.OpContext[Result[K, R]], side *stream.Collector[T]) stream.Operator[T] {
-		o := &operator[T]{fail: c.Fail, every: cfg.earlyEvery, err: err, a: a, reject: c.Reject}
+		o := &operator[T]{fail: c.Fail, every: cfg.earlyEvery, err: err, reject: c.Reject}
 		if err == nil && (a.kind == kindTumbling || a.kind == kindSliding) {
 			o.ranged = true
 			o.lo, o.hi = timeRange(a, cfg.lateness)
+			o.rangeMsg = fmt.Sprintf("%v windows take times from %v to %v", a,
+				stream.ToTime(o.lo).Format(time.RFC3339Nano), stream.ToTime(o.hi).Format(time.RFC3339Nano))
 		}
 		if err == nil {
 			o.e, o.err = newEngine(a, core[K, T, A, R]{

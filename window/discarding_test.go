@@ -1,6 +1,7 @@
 package window
 
 import (
+	"fmt"
 	"testing"
 
 	"github.com/weirhq/weir/stream"
@@ -48,7 +49,10 @@ func TestSessionDiscardingMerge(t *testing.T) {
 		})
 	}
 	// accumulating mode still retracts the merged sessions' results
-	h, _ := newHarness(Session(10), AllowedLateness(30))
+	h, err := newHarness(Session(10), AllowedLateness(30))
+	if err != nil {
+		t.Fatal(err)
+	}
 	h.e.process([]stream.Event[ev]{{Value: ev{"a", 1}, Time: 0}, {Value: ev{"a", 2}, Time: 15}})
 	h.e.advance(30)
 	h.e.process([]stream.Event[ev]{{Value: ev{"a", 4}, Time: 8}})
@@ -61,7 +65,10 @@ func TestSessionDiscardingMerge(t *testing.T) {
 // TestSessionDiscardingNoEmptyFiring: a session firing with nothing new
 // since the previous firing (an early one) emits nothing in discarding mode.
 func TestSessionDiscardingNoEmptyFiring(t *testing.T) {
-	h, _ := newHarness(Session(10), Discarding(), EarlyEveryCount(1))
+	h, err := newHarness(Session(10), Discarding(), EarlyEveryCount(1))
+	if err != nil {
+		t.Fatal(err)
+	}
 	h.e.process([]stream.Event[ev]{{Value: ev{"a", 5}, Time: 0}})
 	h.e.advance(stream.MaxTime)
 	h2, _ := newHarness(Session(10), Discarding(), EarlyEveryCount(2))
@@ -74,19 +81,8 @@ func TestSessionDiscardingNoEmptyFiring(t *testing.T) {
 		{h, "[a [0,10) early n=1 sum=5]"},
 		{h2, "[a [0,13) early n=2 sum=11 a [0,14) on-time n=1 sum=7]"},
 	} {
-		if got := fmtResults(c.h.out); got != c.want {
+		if got := fmt.Sprint(c.h.out); got != c.want {
 			t.Errorf("case %d: results %s, want %s", i, got, c.want)
 		}
 	}
-}
-
-func fmtResults(rs []Result[string, ns]) string {
-	s := "["
-	for i, r := range rs {
-		if i > 0 {
-			s += " "
-		}
-		s += r.String()
-	}
-	return s + "]"
 }

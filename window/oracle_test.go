@@ -160,20 +160,31 @@ func sortEvents(es []stream.Event[ev]) {
 // sinks.
 func runPipeline(t *testing.T, steps []step, a Assigner, ag Aggregator[ev, ns, ns], par, batch int, opts ...Option) ([]Result[string, ns], []stream.Event[ev], uint64) {
 	t.Helper()
+	rs, ls, _, m, err := runPolicy(t, steps, a, ag, par, batch, stream.FailOnError, opts...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return rs, ls, m.Late
+}
+
+// runPolicy runs steps through AggregateLate in a pipeline whose window
+// stage is named "w" and has error policy pol, and returns the results, the
+// late elements, the dead letters, the stage's metrics and Run's error.
+func runPolicy(t *testing.T, steps []step, a Assigner, ag Aggregator[ev, ns, ns], par, batch int, pol stream.ErrorPolicy, opts ...Option) ([]Result[string, ns], []stream.Event[ev], []stream.DeadLetter, stream.StageMetrics, error) {
+	t.Helper()
 	p := stream.New(stream.WithBatchSize(batch), stream.WithParallelism(par))
 	src := stream.From(p, scriptSource(steps), stream.Watermarks(stream.NoWatermarks()))
 	ks := stream.KeyBy(src, func(e ev) string { return e.K })
-	res, late := AggregateLate(ks, a, ag, append(opts, StageOptions(stream.Name("w")))...)
-	rs, ls := sink.Collect[Result[string, ns]](), sink.Collect[ev]()
+	res, late := AggregateLate(ks, a, ag, append(opts, StageOptions(stream.Name("w"), stream.OnError(pol)))...)
+	rs, ls, dl := sink.Collect[Result[string, ns]](), sink.Collect[ev](), sink.Collect[stream.DeadLetter]()
 	stream.To(res, rs)
 	stream.To(late, ls)
+	stream.To(p.DeadLetters(), dl)
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
-	if err := p.Run(ctx); err != nil {
-		t.Fatal(err)
-	}
+	err := p.Run(ctx)
 	m, _ := p.Stage("w")
-	return rs.Values(), ls.Events(), m.Late
+	return rs.Values(), ls.Events(), dl.Values(), m, err
 }
 
 type oracleCase struct {

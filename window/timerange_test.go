@@ -1,35 +1,13 @@
 package window
 
 import (
-	"context"
 	"errors"
 	"fmt"
 	"testing"
 	"time"
 
-	"github.com/weirhq/weir/sink"
 	"github.com/weirhq/weir/stream"
 )
-
-// runPolicy runs steps through source -> KeyBy -> AggregateLate(sumAgg),
-// stage "w" under error policy pol, and returns the results, the late
-// elements, the dead letters, the stage's metrics and Run's error.
-func runPolicy(t *testing.T, steps []step, a Assigner, pol stream.ErrorPolicy, opts ...Option) ([]Result[string, ns], []stream.Event[ev], []stream.DeadLetter, stream.StageMetrics, error) {
-	t.Helper()
-	p := stream.New(stream.WithBatchSize(4))
-	src := stream.From(p, scriptSource(steps), stream.Watermarks(stream.NoWatermarks()))
-	ks := stream.KeyBy(src, func(e ev) string { return e.K })
-	res, late := AggregateLate(ks, a, sumAgg{}, append(opts, StageOptions(stream.Name("w"), stream.OnError(pol)))...)
-	rs, ls, dl := sink.Collect[Result[string, ns]](), sink.Collect[ev](), sink.Collect[stream.DeadLetter]()
-	stream.To(res, rs)
-	stream.To(late, ls)
-	stream.To(p.DeadLetters(), dl)
-	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-	defer cancel()
-	err := p.Run(ctx)
-	m, _ := p.Stage("w")
-	return rs.Values(), ls.Events(), dl.Values(), m, err
-}
 
 // TestTimeRange: elements whose windows cannot be represented in int64
 // nanoseconds (at or near stream.MinTime, the time of a zero time.Time, or
@@ -78,7 +56,7 @@ func TestTimeRange(t *testing.T) {
 			}
 		}
 		t.Run(c.name+"/fail", func(t *testing.T) {
-			_, _, _, _, err := runPolicy(t, steps, c.a, stream.FailOnError, c.opts...)
+			_, _, _, _, err := runPolicy(t, steps, c.a, sumAgg{}, 1, 4, stream.FailOnError, c.opts...)
 			var se *stream.StageError
 			if !errors.Is(err, ErrTimeRange) || !errors.As(err, &se) || se.Stage != "w" {
 				t.Fatalf("Run: %v, want a StageError of stage w wrapping ErrTimeRange", err)
@@ -87,7 +65,7 @@ func TestTimeRange(t *testing.T) {
 		})
 		for _, pol := range []stream.ErrorPolicy{stream.SkipOnError, stream.DeadLetterOnError} {
 			t.Run(fmt.Sprintf("%s/%v", c.name, pol), func(t *testing.T) {
-				rs, late, dls, m, err := runPolicy(t, steps, c.a, pol, c.opts...)
+				rs, late, dls, m, err := runPolicy(t, steps, c.a, sumAgg{}, 1, 4, pol, c.opts...)
 				if err != nil {
 					t.Fatal(err)
 				}
