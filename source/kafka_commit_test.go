@@ -1,13 +1,11 @@
 package source_test
 
 import (
-	"context"
 	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
 
-	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kmsg"
 
@@ -45,16 +43,10 @@ func failCommits(c *kafkatest.Cluster, n int) {
 
 func committedOffsets(t *testing.T, c *kafkatest.Cluster, group string) int {
 	t.Helper()
-	offs, err := kadm.NewClient(c.Client(t)).FetchOffsets(context.Background(), group)
-	if err != nil {
-		t.Fatal(err)
-	}
 	n := 0
-	offs.Each(func(o kadm.OffsetResponse) {
-		if o.Err == nil && o.At >= 0 {
-			n++
-		}
-	})
+	for _, ps := range c.Committed(t, group) {
+		n += len(ps)
+	}
 	return n
 }
 

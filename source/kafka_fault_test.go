@@ -8,7 +8,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kgo"
 
 	"github.com/weirhq/weir/internal/kafkatest"
@@ -67,10 +66,7 @@ func TestKafkaCrashRestart(t *testing.T) {
 		}
 		m, _ := p.Stage("kafka")
 		_, res := readCounts(t, c, "out")
-		adm := kadm.NewClient(c.Client(t))
-		offs, _ := adm.FetchOffsets(context.Background(), "g-crash")
-		var committed []int64
-		offs.Each(func(o kadm.OffsetResponse) { committed = append(committed, o.At) })
+		committed := c.Committed(t, "g-crash")
 		t.Logf("run %d: cancelled after %d records (hard %v), read %d records, finished=%v; %d results so far; committed %v, wm %v", i, target, hard, m.Out, err == nil, res, committed, stream.ToTime(m.Watermark))
 	}
 	got, results := readCounts(t, c, "out")

@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kfake"
 	"github.com/twmb/franz-go/pkg/kgo"
 )
@@ -129,6 +130,31 @@ func (c *Cluster) EndOffsets(tb testing.TB, topic string) map[int32]int64 {
 	for _, pi := range c.PartitionInfos(topic) {
 		out[pi.Partition] = pi.HighWatermark
 	}
+	return out
+}
+
+// Committed returns the offsets group has committed, by topic and
+// partition (partitions with no committed offset are absent).
+func (c *Cluster) Committed(tb testing.TB, group string) map[string]map[int32]int64 {
+	tb.Helper()
+	cl, err := kgo.NewClient(kgo.SeedBrokers(c.Addrs...))
+	if err != nil {
+		tb.Fatalf("kgo: %v", err)
+	}
+	defer cl.Close()
+	offs, err := kadm.NewClient(cl).FetchOffsets(context.Background(), group)
+	if err != nil {
+		tb.Fatalf("fetch offsets of %s: %v", group, err)
+	}
+	out := map[string]map[int32]int64{}
+	offs.Each(func(o kadm.OffsetResponse) {
+		if o.Err == nil && o.At >= 0 {
+			if out[o.Topic] == nil {
+				out[o.Topic] = map[int32]int64{}
+			}
+			out[o.Topic][o.Partition] = o.At
+		}
+	})
 	return out
 }
 
