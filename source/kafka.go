@@ -314,8 +314,7 @@ type kafkaRun[T any] struct {
 
 	mu        sync.Mutex
 	parts     map[topicPart]*partState
-	assigns   uint64                          // group assignments so far (onAssigned calls)
-	assigned  bool                            // a group assignment happened
+	assigns   uint64                          // group assignments so far (onAssigned calls; 0: none yet)
 	balancing bool                            // between a revocation and the assignment that follows
 	pending   map[uint64]map[*partState]int64 // checkpoint id → barrier offsets
 	closed    bool                            // commits now are the final ones
@@ -555,7 +554,7 @@ func (r *kafkaRun[T]) emitAll(ps *partState, recs []*kgo.Record, out *stream.Emi
 			// order, so none below the end remains (the offsets before
 			// this one may be gaps of a compacted log).
 			ps.done = true
-			continue
+			break
 		}
 		if ps.next < 0 {
 			// First record of this assignment: everything before it is
@@ -656,7 +655,7 @@ func (r *kafkaRun[T]) watermark(out *stream.Emitter[T], now int64) {
 func (r *kafkaRun[T]) allDone() bool {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	if r.group != "" && (!r.assigned || r.balancing) {
+	if r.group != "" && (r.assigns == 0 || r.balancing) {
 		return false
 	}
 	for _, ps := range r.parts {
@@ -772,7 +771,7 @@ func (r *kafkaRun[T]) onAssigned(ctx context.Context, cl *kgo.Client, assigned m
 	}
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	r.assigned, r.balancing = true, false
+	r.balancing = false
 	r.assigns++
 	for t, ps := range assigned {
 		for _, p := range ps {

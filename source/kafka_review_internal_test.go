@@ -11,7 +11,7 @@ import (
 func TestKafkaReviewAllDoneWhileBalancing(t *testing.T) {
 	r := &kafkaRun[int]{src: &KafkaSource[int]{cfg: kafkaConfig{stopAtEnd: true}}, group: "g",
 		parts: map[topicPart]*partState{}, pending: map[uint64]map[*partState]int64{}}
-	r.assigned = true // what onAssigned sets
+	r.assigns = 1 // what onAssigned sets
 	tp := topicPart{"in", 0}
 	st := r.newPart(tp, 0)
 	st.end = 1000 // not read to its end yet
