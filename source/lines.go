@@ -212,12 +212,9 @@ func (lr *lineReader[T]) line(chunk []byte) error {
 	if !lr.tooBig && len(b) > 0 && b[len(b)-1] == '\r' {
 		b = b[:len(b)-1] // the line end, not counted against max
 	}
-	tooBig := lr.tooBig || len(b) > lr.max
 	var err error
-	if tooBig {
-		if len(b) > lr.max {
-			b = b[:lr.max]
-		}
+	if len(b) > lr.max { // (a line grow cut short is max+1 bytes long)
+		b = b[:lr.max]
 		err = fmt.Errorf("%w (limit %d bytes)", ErrLineTooLong, lr.max)
 	} else {
 		var v T
