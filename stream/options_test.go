@@ -218,7 +218,7 @@ func TestZeroStream(t *testing.T) {
 		{"dedupe", func() { Dedupe(zeroKeyed, time.Second) }},
 		{"nop", func() { ApplyKeyed(zeroKeyed, "nop", optNewPass) }},
 		{"nop", func() { Apply(zero, "nop", func(*OpContext[int64]) Operator[int64] { return nil }) }},
-		{"pair", func() { ApplyKeyed2(zeroKeyed, zeroKeyed, "pair", pairOp) }},
+		{"pair", func() { ApplyKeyed2(zeroKeyed, zeroKeyed, "pair", optNewDrop2) }},
 		{"nil *Pipeline", func() { From[int64](nil, sliceSource([]int64{1})) }},
 	}
 	for _, c := range cases {
@@ -244,16 +244,6 @@ func TestZeroStream(t *testing.T) {
 	}
 }
 
-func pairOp(c *OpContext[int]) Operator2[int64, int64] { return &countTwo{c: c} }
-
-// countTwo is an Operator2 that ignores what it gets.
-type countTwo struct{ c *OpContext[int] }
-
-func (*countTwo) ProcessLeft([]Event[int64])  {}
-func (*countTwo) ProcessRight([]Event[int64]) {}
-func (*countTwo) OnWatermark(int64)           {}
-func (*countTwo) OnEnd()                      {}
-
 // TestZeroLeftInput: a two-input stage whose left input is the zero
 // KeyedStream and whose right one is valid makes the right one's pipeline
 // invalid, as for any zero input beside a valid one, rather than panicking.
@@ -261,7 +251,7 @@ func TestZeroLeftInput(t *testing.T) {
 	p := New()
 	right := KeyBy(From(p, sliceSource([]int64{1})), optIdent)
 	var zero KeyedStream[int64, int64]
-	To(ApplyKeyed2(zero, right, "pair", pairOp), &collectSink[int]{})
+	To(ApplyKeyed2(zero, right, "pair", optNewDrop2), &collectSink[int64]{})
 	if err := p.Run(context.Background()); !errors.Is(err, ErrInvalidPipeline) || !strings.Contains(err.Error(), "zero Stream") {
 		t.Fatalf("err = %v, want ErrInvalidPipeline naming the zero Stream", err)
 	}
